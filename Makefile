@@ -1,0 +1,50 @@
+# Set-up and test commands. Each target creates the virtual environment it needs.
+PYTHON ?= python3
+AIRFLOW3_VERSION ?= 3.3.2
+AIRFLOW2_VERSION ?= 2.11.*
+VENV ?= .venv
+VENV2 ?= .venv-airflow2
+PYTEST_ARGS ?=
+
+PROVIDERS = apache-airflow-providers-amazon apache-airflow-providers-common-compat apache-airflow-providers-http
+
+.PHONY: demo test test-airflow3 test-airflow2 sandbox check-connections benchmarks clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q "apache-airflow==$(AIRFLOW3_VERSION)" $(PROVIDERS) apache-airflow-providers-openlineage -e ".[test]"
+	touch $@
+
+$(VENV2)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV2)
+	$(VENV2)/bin/pip install -q --upgrade pip
+	$(VENV2)/bin/pip install -q "apache-airflow==$(AIRFLOW2_VERSION)" $(PROVIDERS) -e ".[test]"
+	touch $@
+
+## The main job: every example DAG against the sandbox and moto S3, with a summary.
+demo: $(VENV)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m airflow_provider_adtech.sandbox.demo
+
+## The whole test suite on Airflow 3 (including the real-deployment test).
+test: test-airflow3
+
+test-airflow3: $(VENV)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+## The test suite on Airflow 2.11 (the deployment test runs on Airflow 3 only).
+test-airflow2: $(VENV2)/.installed
+	PATH="$(CURDIR)/$(VENV2)/bin:$$PATH" $(VENV2)/bin/python -m pytest -m "not deployment" $(PYTEST_ARGS)
+
+## Run the sandbox in the foreground, printing the AIRFLOW_CONN_... lines.
+sandbox: $(VENV)/.installed
+	$(VENV)/bin/python -m airflow_provider_adtech.sandbox --s3
+
+check-connections: $(VENV)/.installed
+	$(VENV)/bin/python -m airflow_provider_adtech.sandbox --check
+
+benchmarks: $(VENV)/.installed
+	for b in benchmarks/*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(VENV2) .demo build *.egg-info

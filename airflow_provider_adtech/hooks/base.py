@@ -1,0 +1,510 @@
+"""The HTTP and authentication core shared by the five vendor hooks.
+
+One place for: the base URL (connection host over the vendor's production URL),
+a ``requests.Session`` with timeouts and TLS verification, bounded retries with
+exponential backoff and jitter that honour ``Retry-After`` (built on ``tenacity``)
+for requests marked idempotent, the token lifecycle (acquire, cache across
+processes, expiry margin, refresh, one re-authentication on ``401``), masking of
+every secret, and the mapping of vendor errors to :class:`VendorApiError`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import time
+from functools import cached_property
+from typing import Any, Callable, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import tenacity
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+from airflow_provider_adtech import __version__
+from airflow_provider_adtech.connection_fields import (
+    CONNECTION_TYPES,
+    form_widgets,
+    sensitive_extras,
+    ui_field_behaviour,
+)
+from airflow_provider_adtech.exceptions import VendorApiError, VendorAuthError, VendorTransportError
+from airflow_provider_adtech.hooks.token_cache import Token, TokenCache, make_token_cache
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _RetryableResponse(Exception):
+    """Internal: a response that may succeed when repeated (429, 5xx)."""
+
+    def __init__(self, response: requests.Response, retry_after: float | None):
+        self.response = response
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {response.status_code}")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: either delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def vendor_message_from(response: requests.Response) -> str:
+    """Best-effort extraction of a vendor's error text from any of the known envelopes."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = (response.text or "").strip()
+        return text[:500]
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "detail", "title", "error", "reason"):
+            val = body.get(key)
+            if isinstance(val, str) and val:
+                return val
+        errs = body.get("errorObjects") or body.get("errors")
+        if isinstance(errs, list) and errs:
+            parts = []
+            for e in errs[:10]:
+                if isinstance(e, dict):
+                    parts.append(str(e.get("error") or e.get("message") or e))
+                else:
+                    parts.append(str(e))
+            return "; ".join(parts)
+    return json.dumps(body)[:500]
+
+
+class AdtechHook(BaseHook):
+    """Base class of the vendor hooks.
+
+    Subclasses set ``vendor``, ``conn_type``, ``default_base_url`` and, for token
+    authentication, implement :meth:`_fetch_token` (and :meth:`_refresh_token` when
+    the vendor issues refresh tokens).
+
+    Connection: ``host`` (optionally with scheme, port and path) overrides the
+    vendor's production URL; plain ``http://`` is used only when the host says so
+    (or ``schema`` is ``http``). Extras common to every vendor: ``connect_timeout``,
+    ``read_timeout``, ``verify`` (``true``/``false``/CA bundle path),
+    ``max_retries``, ``retry_max_elapsed``, ``token_cache`` (``file``/``variable``/
+    ``memory``), ``token_cache_dir``, ``token_expiry_margin``.
+    """
+
+    vendor: ClassVar[str] = "vendor"
+    conn_type: ClassVar[str]
+    default_base_url: ClassVar[str]
+    uses_token: ClassVar[bool] = True
+    default_read_timeout: ClassVar[float] = 120.0
+
+    #: seconds between retries: ``backoff_base * 2**n`` with full jitter, at most ``backoff_max``
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+
+    def __init__(self, conn_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id or self.default_conn_name
+        self._memo_token: Token | None = None
+        #: the sleep used between retries; tests replace it to observe the delays requested
+        self.sleep: Callable[[float], None] = time.sleep
+
+    # ------------------------------------------------------------------ UI
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return ui_field_behaviour(cls.conn_type)
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        return form_widgets(cls.conn_type)
+
+    # ------------------------------------------------------------------ connection
+    @cached_property
+    def connection(self):
+        conn = self.get_connection(self.conn_id)
+        if conn.password:
+            mask_secret(conn.password)
+        return conn
+
+    @cached_property
+    def extras(self) -> dict[str, Any]:
+        extra = dict(self.connection.extra_dejson or {})
+        for name in sensitive_extras(self.conn_type):
+            if extra.get(name):
+                mask_secret(str(extra[name]))
+        return extra
+
+    def extra_str(self, name: str, default: str | None = None) -> str | None:
+        val = self.extras.get(name)
+        if val is None or val == "":
+            val = CONNECTION_TYPES[self.conn_type]["fields"].get(name, {}).get("default", default)
+        return None if val is None else str(val)
+
+    def extra_float(self, name: str, default: float) -> float:
+        val = self.extras.get(name)
+        if val is None or val == "":
+            return float(default)
+        try:
+            return float(val)
+        except (TypeError, ValueError):
+            raise ValueError(f"connection {self.conn_id!r}: extra {name!r} must be a number, got {val!r}")
+
+    def extra_bool(self, name: str, default: bool) -> bool:
+        val = self.extras.get(name)
+        if val is None or val == "":
+            return default
+        if isinstance(val, bool):
+            return val
+        return str(val).strip().lower() in ("1", "true", "yes", "on")
+
+    @cached_property
+    def base_url(self) -> str:
+        """Vendor base URL; the connection's host (and scheme/port/path) overrides the default."""
+        default = urlsplit(self.default_base_url)
+        conn = self.connection
+        host = (conn.host or "").strip()
+        if not host:
+            return self.default_base_url.rstrip("/")
+        if "://" in host:
+            parts = urlsplit(host)
+            scheme, netloc, path = parts.scheme, parts.netloc, parts.path
+        else:
+            scheme = (conn.schema or "").lower() if (conn.schema or "").lower() in ("http", "https") else "https"
+            netloc, _, path = host.partition("/")
+            path = "/" + path if path else ""
+        if conn.port and ":" not in netloc:
+            netloc = f"{netloc}:{conn.port}"
+        if not path or path == "/":
+            path = default.path
+        return f"{scheme}://{netloc}{path}".rstrip("/")
+
+    def url(self, path: str) -> str:
+        """Absolute URL for ``path`` below the base URL; an absolute ``path`` is kept as is."""
+        if "://" in path:
+            return path
+        return self.base_url + "/" + path.lstrip("/")
+
+    @cached_property
+    def timeout(self) -> tuple[float, float]:
+        return (
+            self.extra_float("connect_timeout", 10.0),
+            self.extra_float("read_timeout", self.default_read_timeout),
+        )
+
+    @cached_property
+    def verify(self) -> bool | str:
+        raw = self.extras.get("verify")
+        if raw is None or raw == "" or raw is True:
+            return True
+        if raw is False or str(raw).lower() in ("false", "0", "no", "off"):
+            return False
+        if str(raw).lower() in ("true", "1", "yes", "on"):
+            return True
+        return str(raw)  # path of a CA bundle
+
+    @cached_property
+    def session(self) -> requests.Session:
+        s = requests.Session()
+        s.verify = self.verify
+        s.headers["User-Agent"] = f"airflow-provider-adtech/{__version__}"
+        return s
+
+    def close(self) -> None:
+        if "session" in self.__dict__:
+            self.session.close()
+            del self.__dict__["session"]
+
+    # ------------------------------------------------------------------ tokens
+    @cached_property
+    def token_cache(self) -> TokenCache:
+        return make_token_cache(self.extra_str("token_cache", "file"), self.extra_str("token_cache_dir"))
+
+    def token_url(self) -> str:
+        """URL of the vendor's token endpoint (used in the cache key and by ``_fetch_token``)."""
+        return self.url(self.extra_str("token_path") or "")
+
+    def token_cache_key(self) -> str:
+        ident = "|".join([self.vendor, self.token_url(), self.connection.login or ""])
+        return f"{self.conn_type}-{hashlib.sha256(ident.encode()).hexdigest()[:24]}"
+
+    def _expiry_margin(self, token: Token) -> float:
+        lifetime = max(1.0, token.expires_at - token.obtained_at)
+        return min(self.extra_float("token_expiry_margin", 300.0), lifetime * 0.1)
+
+    @staticmethod
+    def _mask_token(token: Token) -> Token:
+        mask_secret(token.access_token)
+        if token.refresh_token:
+            mask_secret(token.refresh_token)
+        return token
+
+    def get_token(self, force: bool = False) -> Token:
+        """A valid token: from memory, then the shared cache, else refreshed, else fetched anew.
+
+        :param force: fetch a new token even if a valid one is cached.
+        """
+        if not self.uses_token:
+            raise TypeError(f"{self.vendor} does not use tokens")
+        tok = self._memo_token
+        if not force and tok is not None and tok.valid(self._expiry_margin(tok)):
+            return tok
+        key = self.token_cache_key()
+        cache = self.token_cache
+        with cache.lock(key):
+            cached = cache.get(key)
+            if cached is not None:
+                self._mask_token(cached)
+            if not force and cached is not None and cached.valid(self._expiry_margin(cached)):
+                self._memo_token = cached
+                return cached
+            new: Token | None = None
+            if not force and cached is not None and cached.refresh_token:
+                try:
+                    new = self._refresh_token(cached)
+                except VendorApiError as err:
+                    self.log.info("%s: token refresh refused (%s); logging in again", self.vendor, err.status)
+                    new = None
+            if new is None:
+                new = self._fetch_token()
+                self.log.info("%s: obtained a new access token (valid %.0f s)", self.vendor,
+                              new.expires_at - new.obtained_at)
+            else:
+                self.log.info("%s: access token refreshed with the refresh token", self.vendor)
+            self._mask_token(new)
+            cache.set(key, new)
+            self._memo_token = new
+            return new
+
+    def invalidate_token(self, token: Token) -> None:
+        """Forget an access token the vendor refused; its refresh token is kept for a refresh."""
+        key = self.token_cache_key()
+        with self.token_cache.lock(key):
+            cached = self.token_cache.get(key)
+            if cached is not None and cached.access_token == token.access_token:
+                cached.expires_at = 0
+                self.token_cache.set(key, cached)
+        self._memo_token = None
+
+    def _fetch_token(self) -> Token:
+        raise NotImplementedError
+
+    def _refresh_token(self, token: Token) -> Token | None:
+        return None
+
+    def _token_from_response(
+        self, resp: requests.Response, endpoint: str, *, default_ttl: float, data_key: str | None = None
+    ) -> Token:
+        """Parse an OAuth2-style token answer (``access_token``, ``expires_in``, ``refresh_token``)."""
+        if resp.status_code in (400, 401, 403):
+            raise VendorAuthError(
+                self.vendor, endpoint, resp.status_code, vendor_message_from(resp),
+                "the credentials in connection %r were refused" % self.conn_id,
+            )
+        if resp.status_code >= 300:
+            raise VendorApiError(self.vendor, endpoint, resp.status_code, vendor_message_from(resp))
+        try:
+            body = resp.json()
+        except ValueError:
+            raise VendorAuthError(self.vendor, endpoint, resp.status_code, "token answer is not JSON")
+        data = body.get(data_key) if data_key and isinstance(body.get(data_key), dict) else body
+        access = data.get("access_token") if isinstance(data, dict) else None
+        if not access:
+            raise VendorAuthError(self.vendor, endpoint, resp.status_code, "no access_token in the answer")
+        mask_secret(access)
+        refresh = data.get("refresh_token")
+        if refresh:
+            mask_secret(refresh)
+        try:
+            ttl = float(data.get("expires_in") or default_ttl)
+        except (TypeError, ValueError):
+            ttl = default_ttl
+        extra = {k: v for k, v in data.items() if k not in ("access_token", "refresh_token")}
+        now = time.time()
+        return Token(access_token=access, expires_at=now + ttl, refresh_token=refresh, extra=extra,
+                     obtained_at=now)
+
+    def auth_headers(self, token: Token | None) -> dict[str, str]:
+        """Headers that authenticate one request (Bearer by default)."""
+        return {"Authorization": f"Bearer {token.access_token}"} if token else {}
+
+    def auth_for_request(self) -> Any:
+        """``requests`` auth object for hooks that do not use tokens (e.g. HTTP Basic)."""
+        return None
+
+    # ------------------------------------------------------------------ requests
+    def token_request(self, method: str, url: str, endpoint: str, **kwargs: Any) -> requests.Response:
+        """Send a request to a token endpoint (retried on connection errors/429/5xx)."""
+        return self.request(method, url, endpoint=endpoint, authenticated=False, idempotent=True,
+                            raise_for_status=False, **kwargs)
+
+    def _retrying(self, idempotent: bool) -> tenacity.Retrying:
+        attempts = int(self.extra_float("max_retries", 5)) + 1 if idempotent else 1
+        budget = self.extra_float("retry_max_elapsed", 300.0)
+        backoff = tenacity.wait_random_exponential(multiplier=self.backoff_base, max=self.backoff_max)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            ra = getattr(exc, "retry_after", None)
+            if ra is not None:
+                return min(float(ra), max(budget, 0.0))
+            return backoff(state)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            what = str(exc) if isinstance(exc, _RetryableResponse) else type(exc).__name__
+            self.log.warning(
+                "%s: attempt %d failed (%s); retrying in %.1f s",
+                self.vendor, state.attempt_number, what, state.next_action.sleep if state.next_action else 0,
+            )
+
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(
+                (_RetryableResponse, requests.ConnectionError, requests.Timeout,
+                 requests.exceptions.ChunkedEncodingError)
+            ),
+            wait=wait,
+            stop=tenacity.stop_after_attempt(attempts) | tenacity.stop_after_delay(budget),
+            sleep=lambda s: self.sleep(s),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str | None = None,
+        idempotent: bool | None = None,
+        authenticated: bool = True,
+        raise_for_status: bool = True,
+        body_factory: Callable[[], dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send one logical request, with retries where that is safe.
+
+        :param method: HTTP method.
+        :param path: path below the base URL, or an absolute URL.
+        :param endpoint: name used in logs and errors; default ``METHOD /path``.
+        :param idempotent: whether repeating the request is harmless. Default: true for
+            GET/HEAD/OPTIONS only. Only idempotent requests are retried.
+        :param authenticated: add the vendor's authentication (token or Basic).
+        :param raise_for_status: map any status >= 400 to :class:`VendorApiError`.
+        :param body_factory: returns fresh request kwargs (``data=`` ...) for every attempt,
+            for bodies that are streams and can be sent only once.
+        """
+        method = method.upper()
+        url = self.url(path)
+        endpoint = endpoint or f"{method} {urlsplit(url).path}"
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        kwargs.setdefault("timeout", self.timeout)
+
+        def send_once() -> requests.Response:
+            extra_kwargs = body_factory() if body_factory else {}
+            resp = self._send_authenticated(method, url, endpoint, authenticated, headers, kwargs,
+                                            extra_kwargs, body_factory)
+            if resp.status_code in RETRYABLE_STATUS:
+                raise _RetryableResponse(resp, parse_retry_after(resp.headers.get("Retry-After")))
+            return resp
+
+        try:
+            resp = self._retrying(idempotent)(send_once)
+        except _RetryableResponse as exc:
+            resp = exc.response
+            if not raise_for_status:
+                return resp
+            hint = "" if idempotent else (
+                "not retried automatically because repeating it is not safe; "
+                "the request may or may not have been applied, check before running it again"
+            )
+            raise self.error_for(resp, endpoint, hint=hint or "retries exhausted") from None
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            hint = "retries exhausted" if idempotent else (
+                "not retried automatically because repeating it is not safe; "
+                "the request may or may not have been applied, check before running it again"
+            )
+            raise VendorTransportError(self.vendor, endpoint, None, _transport_text(exc), hint) from None
+        self.log.debug("%s %s -> %s", self.vendor, endpoint, resp.status_code)
+        if raise_for_status and resp.status_code >= 400:
+            raise self.error_for(resp, endpoint)
+        return resp
+
+    def _send_authenticated(self, method, url, endpoint, authenticated, headers, kwargs, extra_kwargs,
+                            body_factory) -> requests.Response:
+        hdrs = dict(headers or {})
+        token = None
+        auth = None
+        if authenticated:
+            if self.uses_token:
+                token = self.get_token()
+                hdrs.update(self.auth_headers(token))
+            else:
+                auth = self.auth_for_request()
+        resp = self.session.request(method, url, headers=hdrs, auth=auth, **kwargs, **extra_kwargs)
+        if resp.status_code == 401 and authenticated and self.uses_token:
+            # The token was refused: forget it, authenticate once more, repeat once.
+            resp.close()
+            self.log.info("%s %s answered 401; re-authenticating once", self.vendor, endpoint)
+            self.invalidate_token(token)
+            token = self.get_token()
+            hdrs.update(self.auth_headers(token))
+            if body_factory:
+                extra_kwargs = body_factory()
+            resp = self.session.request(method, url, headers=hdrs, auth=auth, **kwargs, **extra_kwargs)
+            if resp.status_code == 401:
+                raise VendorAuthError(
+                    self.vendor, endpoint, 401, vendor_message_from(resp),
+                    "a freshly obtained token was refused too; check the account's permissions",
+                )
+        elif resp.status_code == 401 and authenticated:
+            raise VendorAuthError(self.vendor, endpoint, 401, vendor_message_from(resp),
+                                  f"the credentials in connection {self.conn_id!r} were refused")
+        return resp
+
+    def error_for(self, resp: requests.Response, endpoint: str, hint: str = "") -> VendorApiError:
+        """Map an error answer to an exception; vendor hooks override to add explanations."""
+        cls = VendorAuthError if resp.status_code in (401, 403) and self.uses_token else VendorApiError
+        return cls(self.vendor, endpoint, resp.status_code, vendor_message_from(resp), hint, body=_safe_json(resp))
+
+    # ------------------------------------------------------------------ UI test button
+    def test_connection(self) -> tuple[bool, str]:
+        """Authenticate against the vendor for real (a new token is fetched and cached)."""
+        try:
+            self._check_credentials()
+        except Exception as exc:  # the UI shows the message
+            return False, f"{self.vendor}: {exc}"
+        return True, f"{self.vendor}: authenticated at {self.base_url}"
+
+    def _check_credentials(self) -> None:
+        self.get_token(force=True)
+
+
+def _safe_json(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+def _transport_text(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "no answer within the read timeout"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke while the answer was read"
+    return "connection failed or was dropped before an answer"
+
+
+__all__ = ["AdtechHook", "parse_retry_after", "vendor_message_from", "urljoin"]

@@ -1,0 +1,197 @@
+"""Where access tokens live between task runs.
+
+A token must outlive the process that obtained it: iSpot asks callers not to mint
+a new 24-hour token before the current one expires, and every Airflow task runs in
+its own process. Three backends, chosen per connection with the ``token_cache``
+extra:
+
+``file`` (default)
+    One JSON file per token under ``token_cache_dir`` (extra), or
+    ``$ADTECH_TOKEN_CACHE_DIR``, or ``$AIRFLOW_HOME/adtech_token_cache``. The
+    directory is created ``0700``, files are written ``0600`` atomically, and an
+    ``fcntl`` lock per token makes concurrent task processes on one machine wait
+    for the one that is fetching, so they share a single token request. It needs no
+    database access, so it works in every executor and in Airflow 3's task
+    isolation; it is the default for that reason.
+``variable``
+    An Airflow Variable per token (``adtech_token__<key>``), so every worker of a
+    Celery or Kubernetes deployment shares it. Airflow stores Variables
+    Fernet-encrypted when ``[core] fernet_key`` is set, and the UI masks the value
+    because the key contains ``token``. There is no cross-machine lock: two workers
+    that both find no valid token at the same instant both fetch one.
+``memory``
+    Kept in the process only: a token per task run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@dataclass
+class Token:
+    access_token: str
+    expires_at: float
+    refresh_token: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    obtained_at: float = field(default_factory=time.time)
+
+    def valid(self, margin: float) -> bool:
+        return bool(self.access_token) and time.time() < self.expires_at - margin
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: str) -> Token | None:
+        try:
+            data = json.loads(raw)
+            return cls(**data)
+        except (ValueError, TypeError):
+            return None
+
+    def __repr__(self) -> str:  # never print the token itself
+        return f"Token(expires_at={self.expires_at:.0f}, refresh={'yes' if self.refresh_token else 'no'})"
+
+
+class TokenCache:
+    """Interface: get/set/delete by key, and a lock held while a token is fetched."""
+
+    name = "abstract"
+
+    def get(self, key: str) -> Token | None:
+        raise NotImplementedError
+
+    def set(self, key: str, token: Token) -> None:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        yield
+
+
+class MemoryTokenCache(TokenCache):
+    name = "memory"
+    _store: dict[str, Token] = {}
+    _locks: dict[str, threading.Lock] = {}
+    _guard = threading.Lock()
+
+    def get(self, key: str) -> Token | None:
+        return self._store.get(key)
+
+    def set(self, key: str, token: Token) -> None:
+        self._store[key] = token
+
+    def delete(self, key: str) -> None:
+        self._store.pop(key, None)
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lk = self._locks.setdefault(key, threading.Lock())
+        with lk:
+            yield
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("ADTECH_TOKEN_CACHE_DIR")
+    if env:
+        return Path(env)
+    home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
+    return Path(home) / "adtech_token_cache"
+
+
+class FileTokenCache(TokenCache):
+    name = "file"
+
+    def __init__(self, directory: str | os.PathLike | None = None):
+        self.directory = Path(directory) if directory else default_cache_dir()
+        self._thread_locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _ensure_dir(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    def get(self, key: str) -> Token | None:
+        try:
+            return Token.from_json(self._path(key).read_text())
+        except OSError:
+            return None
+
+    def set(self, key: str, token: Token) -> None:
+        self._ensure_dir()
+        path = self._path(key)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token.to_json())
+        os.replace(tmp, path)
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            self._path(key).unlink()
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        import fcntl
+
+        self._ensure_dir()
+        with self._guard:
+            tl = self._thread_locks.setdefault(key, threading.Lock())
+        with tl:
+            fd = os.open(self.directory / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+
+class VariableTokenCache(TokenCache):
+    name = "variable"
+    prefix = "adtech_token__"
+
+    def get(self, key: str) -> Token | None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        try:
+            raw = Variable.get(self.prefix + key, default=None)
+        except Exception:  # variable missing or API not reachable: behave as a miss
+            return None
+        return Token.from_json(raw) if raw else None
+
+    def set(self, key: str, token: Token) -> None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        Variable.set(self.prefix + key, token.to_json(), description="airflow-provider-adtech token cache")
+
+    def delete(self, key: str) -> None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        with contextlib.suppress(Exception):
+            Variable.delete(self.prefix + key)
+
+
+def make_token_cache(kind: str | None, directory: str | None = None) -> TokenCache:
+    kind = (kind or "file").lower()
+    if kind == "file":
+        return FileTokenCache(directory)
+    if kind == "variable":
+        return VariableTokenCache()
+    if kind in ("memory", "none"):
+        return MemoryTokenCache()
+    raise ValueError(f"token_cache must be one of file, variable, memory; got {kind!r}")

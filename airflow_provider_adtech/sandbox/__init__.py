@@ -1,0 +1,9 @@
+"""A local emulator of the five vendor APIs, implemented from the vendors' documents.
+
+Start it with ``python -m airflow_provider_adtech.sandbox`` (or ``adtech-sandbox``),
+or in tests with the pytest plugin ``airflow_provider_adtech.sandbox.pytest_plugin``.
+"""
+
+from airflow_provider_adtech.sandbox.core import SandboxClient, SandboxServer
+
+__all__ = ["SandboxServer", "SandboxClient"]

@@ -1,0 +1,80 @@
+"""Credentials the sandbox accepts, and the Airflow connections that point at it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from typing import Any
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _alnum(n: int) -> str:
+    return "".join(secrets.choice(_ALNUM) for _ in range(n))
+
+
+def random_credentials() -> dict[str, dict[str, str]]:
+    """Fresh credentials for every sandbox start, shaped like each vendor's real ones."""
+    return {
+        # iSpot: "client_id is a 20-character alphanumeric value", secret 40 characters
+        "ispot": {"client_id": _alnum(20), "client_secret": _alnum(40)},
+        "bidswitch": {"username": "sbx_ssp_" + _alnum(6).lower(), "password": "bsPW-" + _alnum(24)},
+        "freewheel": {"username": "sbx_fw_" + _alnum(6).lower(), "password": "fwPW-" + _alnum(24)},
+        "iqm": {
+            "email": f"sbx.{_alnum(6).lower()}@example.com",
+            "password": "iqmPW-" + _alnum(24),
+            "client_id": "iqmcid" + _alnum(10),
+            "client_secret": "iqmCS-" + _alnum(30),
+            "ow_id": "203578",
+        },
+        "oi": {"username": "sbx_oi_" + _alnum(6).lower(), "password": "oiPW-" + _alnum(24)},
+    }
+
+
+def connections(url: str, creds: dict[str, dict[str, str]], **extra_overrides: Any) -> dict[str, dict]:
+    """Airflow connection dicts (``conn_id`` -> fields) pointing every vendor at ``url``.
+
+    :param extra_overrides: per conn_id, extras merged into the defaults (e.g. a
+        ``token_cache_dir`` for tests).
+    """
+    common = {"connect_timeout": 5, "read_timeout": 30}
+    conns = {
+        "ispot_default": {
+            "conn_type": "adtech_ispot", "host": url,
+            "login": creds["ispot"]["client_id"], "password": creds["ispot"]["client_secret"],
+            "extra": dict(common),
+        },
+        "bidswitch_default": {
+            "conn_type": "adtech_bidswitch", "host": url,
+            "login": creds["bidswitch"]["username"], "password": creds["bidswitch"]["password"],
+            "extra": {**common, "token_url": f"{url}/oauth2/token/"},
+        },
+        "freewheel_default": {
+            "conn_type": "adtech_freewheel", "host": url,
+            "login": creds["freewheel"]["username"], "password": creds["freewheel"]["password"],
+            "extra": dict(common),
+        },
+        "iqm_default": {
+            "conn_type": "adtech_iqm", "host": url,
+            "login": creds["iqm"]["email"], "password": creds["iqm"]["password"],
+            "extra": {**common, "client_id": creds["iqm"]["client_id"],
+                      "client_secret": creds["iqm"]["client_secret"], "workspace_host": "api.iqm.com"},
+        },
+        "oi_default": {
+            "conn_type": "adtech_oi", "host": url,
+            "login": creds["oi"]["username"], "password": creds["oi"]["password"],
+            "extra": dict(common),
+        },
+    }
+    for conn_id, extra in extra_overrides.items():
+        conns[conn_id]["extra"].update(extra)
+    return conns
+
+
+def connection_env(url: str, creds: dict[str, dict[str, str]], **extra_overrides: Any) -> dict[str, str]:
+    """``AIRFLOW_CONN_<ID>`` environment variables (JSON form) for :func:`connections`."""
+    return {
+        f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn)
+        for conn_id, conn in connections(url, creds, **extra_overrides).items()
+    }
