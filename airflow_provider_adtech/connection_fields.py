@@ -37,7 +37,7 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 CONNECTION_TYPES: dict[str, dict[str, Any]] = {
-    "adtech_ispot": {
+    "ispot": {
         "hook": "airflow_provider_adtech.hooks.ispot.IspotHook",
         "hook_name": "iSpot",
         "default_conn": "ispot_default",
@@ -54,7 +54,7 @@ CONNECTION_TYPES: dict[str, dict[str, Any]] = {
             "ispot_version": {"label": "iSpot-Version header", "type": "string"},
         },
     },
-    "adtech_bidswitch": {
+    "bidswitch": {
         "hook": "airflow_provider_adtech.hooks.bidswitch.BidSwitchHook",
         "hook_name": "BidSwitch",
         "default_conn": "bidswitch_default",
@@ -77,7 +77,7 @@ CONNECTION_TYPES: dict[str, dict[str, Any]] = {
             },
         },
     },
-    "adtech_freewheel": {
+    "freewheel": {
         "hook": "airflow_provider_adtech.hooks.freewheel.FreeWheelHook",
         "hook_name": "FreeWheel",
         "default_conn": "freewheel_default",
@@ -96,7 +96,7 @@ CONNECTION_TYPES: dict[str, dict[str, Any]] = {
             "s3_prefix": {"label": "Dedicated folder (prefix)", "type": "string"},
         },
     },
-    "adtech_iqm": {
+    "iqm": {
         "hook": "airflow_provider_adtech.hooks.iqm.IqmHook",
         "hook_name": "IQM",
         "default_conn": "iqm_default",
@@ -116,7 +116,7 @@ CONNECTION_TYPES: dict[str, dict[str, Any]] = {
             },
         },
     },
-    "adtech_oi": {
+    "optintelligence": {
         "hook": "airflow_provider_adtech.hooks.oi.OiHook",
         "hook_name": "Opt-Intelligence",
         "default_conn": "oi_default",

@@ -22,12 +22,12 @@ class BidSwitchHook(AdtechHook):
     Connection: login/password = the myBidSwitch API user; extras ``token_url``,
     ``token_scope`` (empty string to omit), ``token_client_id``.
 
-    :param bidswitch_conn_id: the Airflow connection, type ``adtech_bidswitch``.
+    :param bidswitch_conn_id: the Airflow connection, type ``bidswitch``.
     """
 
     conn_name_attr = "bidswitch_conn_id"
     default_conn_name = "bidswitch_default"
-    conn_type = "adtech_bidswitch"
+    conn_type = "bidswitch"
     hook_name = "BidSwitch"
     vendor = "BidSwitch"
     default_base_url = "https://api.bidswitch.com"

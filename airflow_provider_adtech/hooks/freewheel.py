@@ -21,12 +21,12 @@ class FreeWheelHook(AdtechHook):
     (``/auth/token``), ``linear_orders_path`` (``/services/v4/linear_orders``),
     ``aws_conn_id``, ``s3_bucket``, ``s3_prefix`` for the S3 delivery.
 
-    :param freewheel_conn_id: the Airflow connection, type ``adtech_freewheel``.
+    :param freewheel_conn_id: the Airflow connection, type ``freewheel``.
     """
 
     conn_name_attr = "freewheel_conn_id"
     default_conn_name = "freewheel_default"
-    conn_type = "adtech_freewheel"
+    conn_type = "freewheel"
     hook_name = "FreeWheel"
     vendor = "FreeWheel"
     default_base_url = "https://api.freewheel.tv"

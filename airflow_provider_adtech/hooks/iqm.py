@@ -25,12 +25,12 @@ class IqmHook(AdtechHook):
     Connection: login = email, password; extras ``client_id``, ``client_secret``,
     ``ow_id``, ``workspace_host``, ``login_style``.
 
-    :param iqm_conn_id: the Airflow connection, type ``adtech_iqm``.
+    :param iqm_conn_id: the Airflow connection, type ``iqm``.
     """
 
     conn_name_attr = "iqm_conn_id"
     default_conn_name = "iqm_default"
-    conn_type = "adtech_iqm"
+    conn_type = "iqm"
     hook_name = "IQM"
     vendor = "IQM"
     default_base_url = "https://app.iqm.com"

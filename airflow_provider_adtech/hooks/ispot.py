@@ -20,12 +20,12 @@ class IspotHook(AdtechHook):
     (default ``/v4/oauth2/token``), ``upload_path`` (``/v4/metrics/conversions``),
     ``ispot_version`` (optional ``iSpot-Version`` header).
 
-    :param ispot_conn_id: the Airflow connection, type ``adtech_ispot``.
+    :param ispot_conn_id: the Airflow connection, type ``ispot``.
     """
 
     conn_name_attr = "ispot_conn_id"
     default_conn_name = "ispot_default"
-    conn_type = "adtech_ispot"
+    conn_type = "ispot"
     hook_name = "iSpot"
     vendor = "iSpot"
     default_base_url = "https://api.ispot.tv"

@@ -13,12 +13,12 @@ class OiHook(AdtechHook):
 
     Connection: login/password = the API user.
 
-    :param oi_conn_id: the Airflow connection, type ``adtech_oi``.
+    :param oi_conn_id: the Airflow connection, type ``optintelligence``.
     """
 
     conn_name_attr = "oi_conn_id"
     default_conn_name = "oi_default"
-    conn_type = "adtech_oi"
+    conn_type = "optintelligence"
     hook_name = "Opt-Intelligence"
     vendor = "Opt-Intelligence"
     default_base_url = "https://oiapi.com/v1/"

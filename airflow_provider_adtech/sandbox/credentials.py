@@ -41,28 +41,28 @@ def connections(url: str, creds: dict[str, dict[str, str]], **extra_overrides: A
     common = {"connect_timeout": 5, "read_timeout": 30}
     conns = {
         "ispot_default": {
-            "conn_type": "adtech_ispot", "host": url,
+            "conn_type": "ispot", "host": url,
             "login": creds["ispot"]["client_id"], "password": creds["ispot"]["client_secret"],
             "extra": dict(common),
         },
         "bidswitch_default": {
-            "conn_type": "adtech_bidswitch", "host": url,
+            "conn_type": "bidswitch", "host": url,
             "login": creds["bidswitch"]["username"], "password": creds["bidswitch"]["password"],
             "extra": {**common, "token_url": f"{url}/oauth2/token/"},
         },
         "freewheel_default": {
-            "conn_type": "adtech_freewheel", "host": url,
+            "conn_type": "freewheel", "host": url,
             "login": creds["freewheel"]["username"], "password": creds["freewheel"]["password"],
             "extra": dict(common),
         },
         "iqm_default": {
-            "conn_type": "adtech_iqm", "host": url,
+            "conn_type": "iqm", "host": url,
             "login": creds["iqm"]["email"], "password": creds["iqm"]["password"],
             "extra": {**common, "client_id": creds["iqm"]["client_id"],
                       "client_secret": creds["iqm"]["client_secret"], "workspace_host": "api.iqm.com"},
         },
         "oi_default": {
-            "conn_type": "adtech_oi", "host": url,
+            "conn_type": "optintelligence", "host": url,
             "login": creds["oi"]["username"], "password": creds["oi"]["password"],
             "extra": dict(common),
         },
