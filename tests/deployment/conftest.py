@@ -1,0 +1,56 @@
+"""The real-deployment fixture: sandbox + moto S3 in this process, Airflow in four others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from deployment_harness import EXAMPLE_DAGS, LOGICAL_DATE, DeploymentRun, run_deployment
+
+_summaries: list[str] = []
+
+
+@dataclass
+class DeployedExamples:
+    run: DeploymentRun
+    sandbox: object  # airflow_provider_adtech.sandbox.core.SandboxServer
+    s3_url: str
+
+
+@pytest.fixture(scope="module")
+def deployed_examples(tmp_path_factory) -> DeployedExamples:
+    """Every example DAG, triggered once at ``LOGICAL_DATE`` on a real deployment.
+
+    The vendors are the sandbox (started here; the deployment reaches it over
+    127.0.0.1 and its journal is read directly) and moto's S3 server. The
+    deployment is stopped before the tests look at the results.
+    """
+    from airflow_provider_adtech.sandbox.core import SandboxServer
+    from airflow_provider_adtech.sandbox.s3 import start_moto
+
+    sandbox = SandboxServer().start()
+    moto = None
+    try:
+        moto, moto_env = start_moto()
+        base = tmp_path_factory.mktemp("deployment")
+        home = base / "airflow-home"
+        env = {
+            **sandbox.connection_env(),
+            **moto_env,
+            # one token cache for every task process of the deployment (outside the logs)
+            "ADTECH_TOKEN_CACHE_DIR": str(base / "token-cache"),
+        }
+        run = run_deployment(home, EXAMPLE_DAGS, env, logical_date=LOGICAL_DATE)
+        _summaries.append(run.summary() + f"\n  AIRFLOW_HOME kept at {home}")
+        yield DeployedExamples(run, sandbox, moto_env.get("ADTECH_SANDBOX_S3_URL", ""))
+    finally:
+        if moto is not None:
+            moto.stop()
+        sandbox.stop()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for text in _summaries:
+        terminalreporter.write_sep("-", "real Airflow deployment")
+        terminalreporter.write_line(text)
