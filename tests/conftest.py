@@ -9,6 +9,5 @@ import tempfile
 _HOME = tempfile.mkdtemp(prefix="adtech-airflow-home-")
 os.environ.setdefault("AIRFLOW_HOME", _HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
 pytest_plugins = ["airflow_provider_adtech.sandbox.pytest_plugin"]

@@ -325,8 +325,9 @@ class AdtechHook(BaseHook):
         refresh = data.get("refresh_token")
         if refresh:
             mask_secret(refresh)
+        raw_ttl = data.get("expires_in")
         try:
-            ttl = float(data.get("expires_in") or default_ttl)
+            ttl = default_ttl if raw_ttl is None or raw_ttl == "" else float(raw_ttl)
         except (TypeError, ValueError):
             ttl = default_ttl
         extra = {k: v for k, v in data.items() if k not in ("access_token", "refresh_token")}

@@ -169,7 +169,7 @@ class VariableTokenCache(TokenCache):
         from airflow.providers.common.compat.sdk import Variable
 
         try:
-            raw = Variable.get(self.prefix + key, default=None)
+            raw = Variable.get(self.prefix + key, None)
         except Exception:  # variable missing or API not reachable: behave as a miss
             return None
         return Token.from_json(raw) if raw else None
