@@ -383,7 +383,8 @@ def validate_payload_file(stream: IO[str], source: str, kind: str, *, mode: str 
 
 
 # ---------------------------------------------------------------------------- report queries
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
+    """A list of strings from a list or a comma-separated string (as templates render them)."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
@@ -510,7 +511,7 @@ def build_report_query(
     if start_d and end_d and end_d < start_d:
         bad("end", "oi.report.range", f"end {end_d} is before start {start_d} (both are inclusive)")
 
-    id_list = _as_list(ids)
+    id_list = as_list(ids)
     id_type_s = str(id_type).strip().lower() if id_type not in (None, "") else None
     if id_type_s is not None and id_type_s not in ID_TYPES:
         bad("id_type", "oi.report.id_type", f"id-type must be one of {', '.join(ID_TYPES)}, got {id_type!r}")
@@ -522,11 +523,11 @@ def build_report_query(
         if not i.isdigit():
             bad("ids", "oi.report.ids", f"ids must be whole numbers, got {i!r}")
 
-    field_list = [f.lower() for f in _as_list(fields)]
+    field_list = [f.lower() for f in as_list(fields)]
     for f in field_list:
         if f not in REPORT_FIELDS:
             bad("fields", "oi.report.fields", f"unknown field {f!r}; acceptable values: {', '.join(REPORT_FIELDS)}")
-    group_list = [g.lower() for g in _as_list(groupby)]
+    group_list = [g.lower() for g in as_list(groupby)]
     for g in group_list:
         if g not in REPORT_GROUPBY:
             bad("groupby", "oi.report.groupby",

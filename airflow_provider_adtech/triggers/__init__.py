@@ -1,0 +1,1 @@
+"""Triggers (the asynchronous half of deferrable sensors) of the ad-tech provider."""
