@@ -11,7 +11,8 @@ _INTEGRATIONS = {
     "IQM": "iqm",
     "Opt-Intelligence": "oi",
 }
-_OPERATOR_MODULES = {"iSpot": "ispot", "BidSwitch": "bidswitch", "FreeWheel": "freewheel", "IQM": "iqm"}
+_OPERATOR_MODULES = {"iSpot": "ispot", "BidSwitch": "bidswitch", "FreeWheel": "freewheel", "IQM": "iqm",
+                     "Opt-Intelligence": "oi"}
 
 
 def get_provider_info() -> dict:
