@@ -1,5 +1,5 @@
 # Set-up and test commands. Each target creates the virtual environment it needs.
-PYTHON ?= python3
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 AIRFLOW3_VERSION ?= 3.3.2
 AIRFLOW2_VERSION ?= 2.11.*
 VENV ?= .venv
@@ -26,8 +26,8 @@ $(VENV2)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m airflow_provider_adtech.sandbox.demo
 
-## The whole test suite on Airflow 3 (including the real-deployment test).
-test: test-airflow3
+## The whole test suite: Airflow 3 (including the real-deployment test), then Airflow 2.11.
+test: test-airflow3 test-airflow2
 
 test-airflow3: $(VENV)/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)

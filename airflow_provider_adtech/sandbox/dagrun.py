@@ -1,9 +1,18 @@
-"""Run an example DAG the way a user does (``airflow dags test``) in a separate process,
-against the sandbox, and read back what happened from the metadata database.
+"""Run a DAG the way a user does (``airflow dags test``) in a separate process, against
+the sandbox, and read back what happened from the metadata database.
 
-The subprocess shares this test session's ``AIRFLOW_HOME`` (a throw-away folder
-created by ``conftest.py``), so the connections (``AIRFLOW_CONN_...`` variables)
-and the token cache directory set by the ``sandbox`` fixture apply to it.
+Usable in your own DAG tests::
+
+    from airflow_provider_adtech.sandbox.dagrun import run_dag
+
+    def test_my_dag(sandbox):  # fixture from airflow_provider_adtech.sandbox.pytest_plugin
+        result = run_dag("my_dag", dags_folder="dags/")
+        result.assert_success()
+        assert sandbox.journal.count("ispot.upload") == 1
+
+The subprocess inherits ``os.environ`` (``AIRFLOW_HOME``, the ``AIRFLOW_CONN_...``
+variables and the token cache directory set by the ``sandbox`` fixture). The
+metadata database is SQLite under ``AIRFLOW_HOME`` and is migrated on first use.
 """
 
 from __future__ import annotations
@@ -18,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_DAGS = ROOT / "example_dags"
 _migrated: set[str] = set()
 _lock = threading.Lock()
 
@@ -42,12 +49,11 @@ class DagRunResult:
         )
 
 
-def airflow_env(extra_env: dict[str, str] | None = None, dags_folder: Path | None = None) -> dict[str, str]:
+def airflow_env(dags_folder: str | Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an ``airflow`` command: ``os.environ`` with the DAGs folder set."""
     env = dict(os.environ)
-    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags_folder or EXAMPLE_DAGS)
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(dags_folder).resolve())
     env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update(extra_env or {})
     return env
 
@@ -108,36 +114,33 @@ def read_run(dag_id: str, airflow_home: str) -> tuple[str | None, str | None, di
         db.close()
 
 
-def run_example_dag(
+def run_dag(
     dag_id: str,
-    sandbox: Any = None,
+    dags_folder: str | Path,
     logical_date: str = "2026-11-20",
     extra_env: dict[str, str] | None = None,
     conf: dict | None = None,
-    dags_folder: Path | None = None,
     timeout: float = 600,
+    output_dir: str | Path | None = None,
 ) -> DagRunResult:
     """``airflow dags test DAG_ID LOGICAL_DATE`` in a subprocess; return what the run did.
 
-    :param sandbox: the ``sandbox`` fixture (its connection variables are already in
-        ``os.environ``; passing it documents the dependency).
+    :param dag_id: the DAG to run.
+    :param dags_folder: the folder holding the DAG file (Airflow 3 runs only DAGs of a bundle).
+    :param logical_date: the run's logical date; its data interval is the day before for a
+        daily DAG.
+    :param extra_env: variables added to ``os.environ`` for the run (e.g. connections).
+    :param output_dir: where the run's console output is kept (default ``AIRFLOW_HOME/dag-test-output``).
     """
-    env = airflow_env(extra_env, dags_folder)
-    if sandbox is not None:
-        env.update(sandbox.connection_env() | {k: v for k, v in (extra_env or {}).items()})
-        # keep per-test overrides of the connection variables made through monkeypatch
-        for key in list(env):
-            if key.startswith("AIRFLOW_CONN_") and key in os.environ:
-                env[key] = os.environ[key]
-        env.update(extra_env or {})
+    env = airflow_env(dags_folder, extra_env)
     ensure_db(env)
     args = ["dags", "test", dag_id, logical_date]
     if conf:
         args += ["--conf", json.dumps(conf)]
     proc = _airflow(args, env, timeout)
     output = proc.stdout + "\n" + proc.stderr
-    log_dir = Path(env["AIRFLOW_HOME"]) / "dag-test-output"
-    log_dir.mkdir(exist_ok=True)
+    log_dir = Path(output_dir or Path(env["AIRFLOW_HOME"]) / "dag-test-output")
+    log_dir.mkdir(parents=True, exist_ok=True)
     n = len(list(log_dir.glob(f"{dag_id}-*.log")))
     (log_dir / f"{dag_id}-{n + 1}.log").write_text(output)
     run_id, state, tasks, xcoms = read_run(dag_id, env["AIRFLOW_HOME"])
