@@ -109,7 +109,7 @@ ACTIONS: dict[str, ActionSpec] = {s.name: s for s in [
     ActionSpec("get_campaign_start", "GET /api/v2/cmp/campaign/start", (), ("campaign_id", "filters")),
     ActionSpec("update_name", "PATCH /api/v3/cmp/campaign/update-name/{campaignId}",
                ("campaign_id", "campaign_name"), kind="write"),
-    ActionSpec("update_end_date", "PUT /api/v2/cmp/campaigns/update-end-date", ("campaign_ids", "end_date"),
+    ActionSpec("update_end_date", "PUT /api/v2/cmp/campaigns/update-end-date", ("campaign_ids", "end_time"),
                kind="write"),
     ActionSpec("update_budget", "PUT /api/v2/cmp/campaigns/update_budget", ("campaign_ids",),
                ("total_budget_update_type",), ("total_budget", "daily_budget", "max_bid"), kind="write"),
@@ -124,17 +124,17 @@ ACTIONS: dict[str, ActionSpec] = {s.name: s for s in [
     ActionSpec("list_io_campaign_reports", "POST /api/v3/cmp/io/campaigns/list", (), _LIST_OPTS, kind="list"),
     ActionSpec("create_insertion_order", "POST /api/v3/cmp/io/add", ("fields",), kind="write"),
     ActionSpec("duplicate_insertion_order", "POST /api/v3/cmp/io/duplicate",
-               ("io_id", "start_date", "end_date", "time_zone_id"), ("campaign_ids",), kind="write"),
+               ("io_id", "start_time", "end_time", "time_zone_id"), ("campaign_ids",), kind="write"),
     ActionSpec("delete_insertion_orders", "POST /api/v3/cmp/io/delete", ("io_ids",), kind="write"),
     ActionSpec("update_insertion_order", "PATCH /api/v3/cmp/io/{ioId}", ("io_id", "fields"), kind="write"),
-    ActionSpec("update_io_end_date", "PATCH /api/v3/cmp/io/update-end-date", ("io_ids", "end_date"),
+    ActionSpec("update_io_end_date", "PATCH /api/v3/cmp/io/update-end-date", ("io_ids", "end_time"),
                kind="write"),
     ActionSpec("update_io_budget", "PATCH /api/v3/cmp/io/update-budget",
                ("io_ids", "budget", "budget_update_type"), kind="write"),
 ]}
 
 #: every parameter an action can take (the operator's keyword arguments)
-ALL_PARAMS = ("campaign_id", "campaign_ids", "campaign_name", "end_date", "start_date", "total_budget",
+ALL_PARAMS = ("campaign_id", "campaign_ids", "campaign_name", "end_time", "start_time", "total_budget",
               "daily_budget", "max_bid", "total_budget_update_type", "fields", "filters", "io_id", "io_ids",
               "time_zone_id", "budget", "budget_update_type", "is_spent_required", "changes_file", "page_size")
 
@@ -491,7 +491,7 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
         else:
             v["campaign_name"] = name.strip()
     elif action == "update_end_date":
-        v["end_date"] = c.epoch(get("end_date"), "end_date", unit="s", end=True, what="end date", future=True)
+        v["end_time"] = c.epoch(get("end_time"), "end_time", unit="s", end=True, what="end date", future=True)
     elif action == "update_budget":
         for name, what in (("total_budget", "total budget"), ("daily_budget", "daily budget"),
                            ("max_bid", "max bid")):
@@ -528,15 +528,15 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
             _check_io_fields(c, fields, creating=False)
             v["fields"] = fields
     elif action == "duplicate_insertion_order":
-        start = c.epoch(get("start_date"), "start_date", unit="ms", end=False, what="ioStartTime")
-        end = c.epoch(get("end_date"), "end_date", unit="ms", end=True, what="ioEndTime", future=True)
+        start = c.epoch(get("start_time"), "start_time", unit="ms", end=False, what="ioStartTime")
+        end = c.epoch(get("end_time"), "end_time", unit="ms", end=True, what="ioEndTime", future=True)
         if start is not None and end is not None and end <= start:
-            c.add("iqm.io.end_before_start", "end_date (ioEndTime) must be after start_date (ioStartTime)",
-                  "end_date")
-        v["start_date"], v["end_date"] = start, end
+            c.add("iqm.io.end_before_start", "end_time (ioEndTime) must be after start_time (ioStartTime)",
+                  "end_time")
+        v["start_time"], v["end_time"] = start, end
         v["time_zone_id"] = c.one_id(get("time_zone_id"), "time_zone_id", "time zone id")
     elif action == "update_io_end_date":
-        v["end_date"] = c.epoch(get("end_date"), "end_date", unit="ms", end=True, what="ioEndTime", future=True)
+        v["end_time"] = c.epoch(get("end_time"), "end_time", unit="ms", end=True, what="ioEndTime", future=True)
     elif action == "update_io_budget":
         v["budget"] = c.amount(get("budget"), "budget", "budget")
         v["budget_update_type"] = c.choice(get("budget_update_type"), "budget_update_type",
