@@ -295,7 +295,7 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
             payload = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValidationFailed([Problem("bidswitch.json.syntax", f"not valid JSON: {exc.msg}", where,
-                                            exc.lineno, f"character {exc.colno}")],
+                                            exc.lineno, str(exc.colno))],
                                    what=f"BidSwitch report {where}") from None
         return payload, where
 
