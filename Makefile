@@ -24,7 +24,7 @@ $(VENV2)/.installed: pyproject.toml
 
 ## The main job: every example DAG against the sandbox and moto S3, with a summary.
 demo: $(VENV)/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m airflow_provider_adtech.sandbox.demo
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python tools/demo.py
 
 ## The whole test suite: Airflow 3 (including the real-deployment test), then Airflow 2.11.
 test: test-airflow3 test-airflow2
