@@ -166,7 +166,7 @@ class OiReportSensor(BaseSensorOperator):
         if self._keeps_state_outside():
             from airflow.providers.common.compat.sdk import Variable
 
-            return Variable.get(self._state_key(context), default=None)
+            return Variable.get(self._state_key(context), None)  # positional: 2.x calls it default_var
         return self._previous_fingerprint
 
     def _store_previous(self, context: Context, fingerprint: str) -> None:
