@@ -174,6 +174,8 @@ class OrderLine:
     syscode_inclusions: list[int] = field(default_factory=list)
     #: True when ``syscode_inclusions`` came from the ``regional_syscodes`` mapping
     inclusions_filled: bool = False
+    #: line (or record number) of the input the line came from
+    source_line: int | None = None
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -416,6 +418,7 @@ class _LineParser:
             syscode=syscodes, gross_dollars=arrays["gross_dollars"], buget_units=arrays["buget_units"],
             duration=arrays["duration"], networkname=arrays["networkname"], networkcode=arrays["networkcode"],
             marketname=arrays["marketname"], syscode_inclusions=inclusions, inclusions_filled=filled,
+            source_line=line,
         )  # type: ignore[arg-type]
 
     def _inclusions(self, raw: Mapping[str, Any], syscodes: list[int] | None) -> list[int]:
@@ -683,6 +686,7 @@ def build_delivery(
     max_problems: int = 50,
     allow_empty: bool = False,
     stats: dict[str, int] | None = None,
+    problems: ProblemCollector | None = None,
 ) -> DeliveryFile:
     """Validate every record and build ``linear_orders_{date}_{timestamp}.zip`` in ``out_dir``.
 
@@ -692,12 +696,13 @@ def build_delivery(
     :param max_zip_bytes: "a file size of no more than 500MB", checked on the finished zip.
     :param allow_empty: accept zero order lines (otherwise a problem).
     :param stats: counters filled by the readers (``blank_lines``).
+    :param problems: the collector the readers report to (one is made when not given).
     :raises ValidationFailed: with every problem found (up to ``max_problems`` listed);
         no file is left behind then.
     """
     csv_name, zip_name = delivery_names(orders_date, timestamp)
     ts = format_timestamp(timestamp)
-    problems = ProblemCollector(max_problems)
+    problems = problems if problems is not None else ProblemCollector(max_problems)
     keys = KeyIndex()
     rules = rules or LineRules()
     stats = stats if stats is not None else {}

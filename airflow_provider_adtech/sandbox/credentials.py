@@ -53,7 +53,9 @@ def connections(url: str, creds: dict[str, dict[str, str]], **extra_overrides: A
         "freewheel_default": {
             "conn_type": "freewheel", "host": url,
             "login": creds["freewheel"]["username"], "password": creds["freewheel"]["password"],
-            "extra": dict(common),
+            # FreeWheel's S3 folder in moto (sandbox/s3.py), reached through its role
+            "extra": {**common, "s3_bucket": "freewheel-autoscheduler-sandbox",
+                      "s3_prefix": "linear_orders/sandbox", "aws_conn_id": "aws_freewheel"},
         },
         "iqm_default": {
             "conn_type": "iqm", "host": url,
