@@ -274,7 +274,10 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
 
         report = self.report
         if isinstance(report, Mapping):
-            return json.loads(json.dumps(report)), "report"
+            try:
+                return json.loads(json.dumps(report, allow_nan=False)), "report"
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"report cannot be sent as JSON: {exc}") from None
         text = str(report).strip()
         where = "report"
         if not text.startswith("{"):

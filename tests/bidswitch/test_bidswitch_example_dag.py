@@ -4,7 +4,6 @@ end against the sandbox."""
 from __future__ import annotations
 
 import importlib.util
-import sys
 
 import pytest
 

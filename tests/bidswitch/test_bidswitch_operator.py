@@ -242,3 +242,23 @@ def test_operator_module_import_stays_light():
     assert "airflow_provider_adtech.formats.bidswitch" not in loaded
     assert "boto3" not in loaded and "requests_toolbelt" not in loaded
     assert "airflow_provider_adtech.operators._common" not in loaded
+
+
+def test_bad_csv_names_file_line_column_and_rule_and_sends_nothing(sandbox, tmp_path):
+    path = tmp_path / "day.csv"
+    path.write_text("date,hour,seat,imps,cost\n2026-11-20,00,s1,5,1\n2026-11-20,7,s1,-5,1\n2026-11-20,00,s1,5,x\n")
+    with pytest.raises(AdtechValidationError) as err:
+        run(source=str(path))
+    text = str(err.value)
+    assert f"{path}, line 3, column hour: [bidswitch.hour.format]" in text
+    assert f"{path}, line 3, column imps: [bidswitch.imps.negative]" in text
+    assert f"{path}, line 4, column cost: [bidswitch.cost.type]" in text
+    assert len(err.value.problems) == 3
+    assert sandbox.journal.count() == 0
+
+
+def test_report_that_is_not_json_serialisable_is_refused(sandbox):
+    with pytest.raises(AdtechValidationError, match="cannot be sent as JSON"):
+        run(report={"reports": [{"timezone": "UTC", "currency": "USD", "data": {"2026-11-20": [
+            {"imps": 1, "cost": float("nan")}]}}]})
+    assert sandbox.journal.count() == 0
