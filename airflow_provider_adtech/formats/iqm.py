@@ -148,12 +148,13 @@ def _given(value: Any) -> bool:
     return value is not None
 
 
-def check_action_at_parse(action: Any, params: Mapping[str, Any], source: str = "operator") -> list[Problem]:
+def check_action_at_parse(action: Any, params: Mapping[str, Any], source: str = "operator", *,
+                          rendered: bool = False) -> list[Problem]:
     """Problems visible when the DAG is parsed: unknown action, missing or unused parameters.
 
-    Values that are still templates are judged later, in :func:`validate_action`.
+    An action that is still a template is judged later (``rendered=True``, in :func:`validate_action`).
     """
-    if is_template(action):
+    if is_template(action) and not rendered:
         return []
     out: list[Problem] = []
     spec = ACTIONS.get(str(action))
@@ -452,7 +453,7 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
     :param now: reference time for "not in the past" checks (default: now, UTC).
     """
     problems = ProblemCollector()
-    for p in check_action_at_parse(action, params, source):
+    for p in check_action_at_parse(action, params, source, rendered=True):
         problems.add(p)
     problems.raise_if_any(f"IQM action {action!r}")
     spec = ACTIONS[action]
