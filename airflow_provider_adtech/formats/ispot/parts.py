@@ -1,0 +1,263 @@
+"""Writing normalized rows into upload parts under the size limit.
+
+Document, "CSV File Format" and "Splitting your Files": "If your file(s) are larger than
+200 MB they must be split prior to uploading"; ".zip containing multiple files accepted";
+"Compressed files must be under 200MB each"; "Files must have unique file names for a
+given day". Every part starts with the header row, rows are never cut, names are
+``<prefix>_<YYYY-MM-DD>_<NNN>.csv`` (or ``.zip`` holding one ``.csv`` of the same name).
+When compressing, a part is closed by its compressed size.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import IO
+
+from airflow_provider_adtech.formats.ispot.schema import MAX_PART_BYTES, MIN_PART_BYTES
+
+#: what deflate may still hold back in its buffers: a zip part is closed this much early
+ZIP_MARGIN = 1 << 20
+#: stay below the 4 GiB of plain (non-zip64) zip members
+ZIP32_LIMIT = (1 << 32) - (1 << 20)
+
+_PREFIX_RX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+@dataclass(frozen=True)
+class SplitOptions:
+    """How parts are cut and named.
+
+    :param day: the data day, part of every name (names must be unique per day).
+    :param prefix: file name prefix (letters, digits, ``.``, ``_``, ``-``).
+    :param max_bytes: largest part (compressed size when ``compress``).
+    :param compress: write ``.zip`` parts.
+    :param rebalance_below: when the last part ends smaller than this, it and the part
+        before it are re-cut into two halves (the vendor refuses files under 8 MB); 0 = never.
+    """
+
+    day: dt.date
+    prefix: str = "conversions"
+    max_bytes: int = MAX_PART_BYTES
+    compress: bool = False
+    rebalance_below: int = MIN_PART_BYTES
+    compresslevel: int = 6
+
+    def __post_init__(self) -> None:
+        if not _PREFIX_RX.fullmatch(self.prefix):
+            raise ValueError(f"file name prefix {self.prefix!r} must be 1-100 letters, digits, '.', '_' or '-'")
+        if self.max_bytes < (4 << 20 if self.compress else 1024):
+            raise ValueError(f"max part size {self.max_bytes} is too small")
+
+    def name(self, number: int) -> str:
+        ext = "zip" if self.compress else "csv"
+        return f"{self.prefix}_{self.day.isoformat()}_{number:03d}.{ext}"
+
+
+@dataclass
+class PartFile:
+    """One file to upload: ``bytes`` is its size on disk (compressed for zip)."""
+
+    name: str
+    path: str | None
+    rows: int
+    bytes: int
+    data_bytes: int  # uncompressed CSV size including the header
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "rows": self.rows, "bytes": self.bytes}
+
+
+class _CountingSink(io.RawIOBase):
+    """A write-only file that only counts (dry runs size parts without writing them)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[override]
+        n = len(b)
+        self.count += n
+        return n
+
+    def tell(self) -> int:
+        return self.count
+
+
+class PartWriter:
+    """Rotating part files. ``room()`` says how many more bytes of rows fit the open part;
+    :meth:`add` appends rows that fit."""
+
+    def __init__(self, out_dir: str | None, header: bytes, options: SplitOptions):
+        self.out_dir = out_dir
+        self.header = header
+        self.opts = options
+        self.parts: list[PartFile] = []
+        self._raw: IO[bytes] | None = None
+        self._zip: zipfile.ZipFile | None = None
+        self._member: IO[bytes] | None = None
+        self._rows = 0
+        self._data = 0
+        self.rebalanced = False
+        if options.max_bytes <= len(header) + 2:
+            raise ValueError("max part size is smaller than the header row")
+
+    # ------------------------------------------------------------------ state
+    @property
+    def is_open(self) -> bool:
+        return self._raw is not None
+
+    @property
+    def part_rows(self) -> int:
+        return self._rows
+
+    def _path(self, name: str) -> str | None:
+        return os.path.join(self.out_dir, name) if self.out_dir else None
+
+    def _open(self) -> None:
+        name = self.opts.name(len(self.parts) + 1)
+        path = self._path(name)
+        self._raw = open(path, "wb") if path else _CountingSink()
+        self._rows = 0
+        self._data = 0
+        if self.opts.compress:
+            self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, compresslevel=self.opts.compresslevel)
+            self._member = self._zip.open(name[:-4] + ".csv", "w")
+            self._member.write(self.header)
+        else:
+            self._raw.write(self.header)
+        self._data = len(self.header)
+
+    def room(self) -> int:
+        """Bytes of rows that can still be added to the open part (opening one if needed)."""
+        if not self.is_open:
+            self._open()
+        if self.opts.compress:
+            compressed = self._raw.tell()  # type: ignore[union-attr]
+            return max(0, min(self.opts.max_bytes - ZIP_MARGIN - compressed, ZIP32_LIMIT - self._data))
+        return self.opts.max_bytes - self._data
+
+    def add(self, data: bytes, rows: int) -> None:
+        if not self.is_open:
+            self._open()
+        if self.opts.compress:
+            self._member.write(data)  # type: ignore[union-attr]
+        else:
+            self._raw.write(data)  # type: ignore[union-attr]
+        self._data += len(data)
+        self._rows += rows
+
+    def rotate(self) -> None:
+        """Close the open part (if it has rows); the next :meth:`add` opens a new one."""
+        if not self.is_open:
+            return
+        name = self.opts.name(len(self.parts) + 1)
+        if self._zip is not None:
+            self._member.close()  # type: ignore[union-attr]
+            self._zip.close()
+            self._zip = self._member = None
+        size = self._raw.tell()  # type: ignore[union-attr]
+        self._raw.close()  # type: ignore[union-attr]
+        self._raw = None
+        if self._rows == 0:
+            path = self._path(name)
+            if path and os.path.exists(path):
+                os.remove(path)
+            return
+        if size > self.opts.max_bytes:
+            raise RuntimeError(f"internal error: part {name} has {size} bytes, above {self.opts.max_bytes}")
+        self.parts.append(PartFile(name, self._path(name), self._rows, size, self._data))
+
+    def close(self) -> list[PartFile]:
+        self.rotate()
+        if (self.opts.rebalance_below and len(self.parts) >= 2 and self.parts[-1].bytes < self.opts.rebalance_below
+                and self.out_dir):
+            self._rebalance()
+        return self.parts
+
+    def discard(self) -> None:
+        """Remove every part written (validation failed: nothing may be uploaded)."""
+        if self._zip is not None:
+            try:
+                self._member.close()  # type: ignore[union-attr]
+                self._zip.close()
+            except Exception:
+                pass
+        if self._raw is not None:
+            self._raw.close()
+        self._raw = self._zip = self._member = None
+        names = [p.name for p in self.parts] + [self.opts.name(len(self.parts) + 1)]
+        for name in names:
+            path = self._path(name)
+            if path and os.path.exists(path):
+                os.remove(path)
+        self.parts = []
+
+    # ------------------------------------------------------------------ rebalancing
+    def _read_rows(self, part: PartFile):
+        assert part.path
+        if self.opts.compress:
+            with zipfile.ZipFile(part.path) as zf, zf.open(zf.namelist()[0]) as member:
+                text = io.TextIOWrapper(member, encoding="utf-8", newline="")
+                reader = csv.reader(text)
+                next(reader)
+                yield from reader
+        else:
+            with open(part.path, encoding="utf-8", newline="") as fh:
+                reader = csv.reader(fh)
+                next(reader)
+                yield from reader
+
+    def _rebalance(self) -> None:
+        """Re-cut the last two parts into halves so that the last is not below the minimum."""
+        a, b = self.parts[-2], self.parts[-1]
+        payload = (a.data_bytes - len(self.header)) + (b.data_bytes - len(self.header))
+        target = payload // 2
+        keep = self.parts[:-2]
+        tmp_dir = os.path.join(self.out_dir, ".rebalance")  # type: ignore[arg-type]
+        os.makedirs(tmp_dir, exist_ok=True)
+        staged = PartWriter(tmp_dir, self.header, SplitOptions(
+            day=self.opts.day, prefix=self.opts.prefix, max_bytes=self.opts.max_bytes,
+            compress=self.opts.compress, rebalance_below=0, compresslevel=self.opts.compresslevel))
+        staged.parts = [PartFile(p.name, None, p.rows, p.bytes, p.data_bytes) for p in keep]
+        buf = io.StringIO()
+        writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        written = 0
+        try:
+            for part in (a, b):
+                for row in self._read_rows(part):
+                    writer.writerow(row)
+                    data = buf.getvalue().encode("utf-8")
+                    buf.seek(0)
+                    buf.truncate()
+                    if written >= target and staged.part_rows and len(staged.parts) == len(keep):
+                        staged.rotate()
+                    if len(data) > staged.room():
+                        staged.rotate()
+                    staged.add(data, 1)
+                    written += len(data)
+            staged.rotate()
+        except BaseException:
+            staged.discard()
+            raise
+        new = staged.parts[len(keep):]
+        if len(new) != 2 or min(p.bytes for p in new) < b.bytes:
+            staged.discard()
+            os.rmdir(tmp_dir)
+            return
+        for p in (a, b):
+            os.remove(p.path)  # type: ignore[arg-type]
+        for p in new:
+            final = self._path(p.name)
+            os.replace(p.path, final)  # type: ignore[arg-type]
+            p.path = final
+        os.rmdir(tmp_dir)
+        self.parts = keep + new
+        self.rebalanced = True
