@@ -1,6 +1,7 @@
 """Opt-Intelligence operators: create or update placements and publishers from a payload file.
 
-The report wait is :class:`~airflow_provider_adtech.sensors.oi.OiReportSensor`.
+The report wait is :class:`~airflow_provider_adtech.sensors.oi.OiReportSensor` (also
+importable from here, next to the other Opt-Intelligence tasks).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator
+from airflow_provider_adtech.sensors.oi import OiReportSensor
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -135,3 +137,6 @@ class OiPublisherOperator(_OiRecordsOperator):
     arguments as :class:`OiPlacementOperator`."""
 
     kind = "publisher"
+
+
+__all__ = ["OiPlacementOperator", "OiPublisherOperator", "OiReportSensor"]
