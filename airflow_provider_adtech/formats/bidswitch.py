@@ -586,6 +586,7 @@ def rows_from_records(
     mapping = _column_map(columns if isinstance(columns, Mapping) else None)
     wanted = {mapping.get(f, f) for f in RECORD_FIELDS}
     ignored: dict[str, int] = {}
+    numeric_hours = 0
     out: list[ReportRow] = []
     for i, rec in enumerate(records):
         where = _Where(source, None, i)
@@ -608,12 +609,26 @@ def rows_from_records(
             continue
         if row is not None:
             out.append(row)
+            if row.hour is not None and row.hour != _raw_hour(rec, mapping, positional):
+                numeric_hours += 1
+    if numeric_hours and notes is not None:
+        notes.append(f"hour given as a number on {numeric_hours} row(s), written as the document's two-digit "
+                     "string (e.g. 7 -> \"07\")")
     if ignored and notes is not None:
         notes.append("ignored input field(s) not part of the report: "
                      + ", ".join(f"{k} ({n} row(s))" for k, n in sorted(ignored.items())))
     if own:
         col.raise_if_any(source)
     return out
+
+
+def _raw_hour(rec: Any, mapping: Mapping[str, str], positional: list[str] | None) -> Any:
+    if isinstance(rec, Mapping):
+        raw = rec.get(mapping.get("hour", "hour"))
+    else:
+        names = positional or list(RECORD_FIELDS)
+        raw = dict(zip(names, rec)).get("hour")
+    return raw.strip() if isinstance(raw, str) else raw
 
 
 def rows_from_csv(

@@ -411,3 +411,11 @@ def test_rows_report_rows_round_trip(records):
     key = lambda r: (r["seat"] or "", r["date"], r["hour"] or "")  # noqa: E731
     assert sorted(back, key=key) == sorted(records, key=key)
     assert fmt.build_upload(fmt.rows_from_records(back)).payload == built.payload
+
+
+def test_numeric_hours_are_written_as_two_digit_strings_and_noted():
+    notes: list[str] = []
+    rows = fmt.rows_from_records([{"date": "2026-11-20", "hour": 7, "imps": 1, "cost": 1},
+                                  {"date": "2026-11-20", "hour": "08", "imps": 1, "cost": 1}], notes=notes)
+    assert [r.hour for r in rows] == ["07", "08"]
+    assert notes == ['hour given as a number on 1 row(s), written as the document\'s two-digit string (e.g. 7 -> "07")']
