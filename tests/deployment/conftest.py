@@ -10,6 +10,13 @@ from deployment_harness import EXAMPLE_DAGS, LOGICAL_DATE, DeploymentRun, run_de
 
 _summaries: list[str] = []
 
+# Vendor behaviour for this run. Opt-Intelligence's report for the day answers no rows
+# for the first two polls: the sensor's one check on the worker finds nothing and defers,
+# so the wait really happens in the triggerer.
+SANDBOX_SETTINGS = {"oi": {"report_ready_after": 2}}
+# The example DAGs read these; short waits against the sandbox.
+DAG_ENV = {"ADTECH_OI_POKE_SECONDS": "1"}
+
 
 @dataclass
 class DeployedExamples:
@@ -30,6 +37,8 @@ def deployed_examples(tmp_path_factory) -> DeployedExamples:
     from airflow_provider_adtech.sandbox.s3 import start_moto
 
     sandbox = SandboxServer().start()
+    for vendor, settings in SANDBOX_SETTINGS.items():
+        sandbox.configure(vendor, **settings)
     moto = None
     try:
         moto, moto_env = start_moto()
@@ -38,6 +47,7 @@ def deployed_examples(tmp_path_factory) -> DeployedExamples:
         env = {
             **sandbox.connection_env(),
             **moto_env,
+            **DAG_ENV,
             # one token cache for every task process of the deployment (outside the logs)
             "ADTECH_TOKEN_CACHE_DIR": str(base / "token-cache"),
         }

@@ -109,6 +109,7 @@ class AirflowDeployment:
         self.pgid: int | None = None
         self.env = self._environment(env or {}, list(pythonpath))
         self.timings: dict[str, float] = {}
+        self.killed_after_grace: list[str] = []
 
     # ------------------------------------------------------------------ set-up
     def _environment(self, extra: dict[str, str], pythonpath: list[str]) -> dict[str, str]:
@@ -188,20 +189,30 @@ class AirflowDeployment:
         return self
 
     def stop(self, grace: float = 20) -> None:
-        """SIGTERM the whole process group, SIGKILL whatever is left after ``grace`` seconds."""
+        """Stop the commands (SIGTERM: each shuts its own children down), then SIGKILL
+        whatever is left in the process group after ``grace`` seconds."""
         if self.pgid is None:
             return
         pgid, self.pgid = self.pgid, None
-        try:
-            os.killpg(pgid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + grace
+        t0 = time.monotonic()
+        for p in self.procs.values():
+            if p.poll() is None:
+                try:
+                    p.send_signal(signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = t0 + grace
         while time.monotonic() < deadline and _group_alive(pgid):
-            for p in self.procs.values():
-                p.poll()
+            for name, p in self.procs.items():
+                if p.poll() is not None and f"exit {name}" not in self.timings:
+                    self.timings[f"exit {name}"] = time.monotonic() - t0
+            if all(p.poll() is not None for p in self.procs.values()):
+                # the commands are gone: anything still in the group is an orphan
+                time.sleep(0.5)
+                break
             time.sleep(0.2)
         if _group_alive(pgid):
+            self.killed_after_grace = sorted(_group_members(pgid))
             try:
                 os.killpg(pgid, signal.SIGKILL)
             except ProcessLookupError:
@@ -211,6 +222,7 @@ class AirflowDeployment:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+        self.timings["stop"] = time.monotonic() - t0
         for out in self._outputs:
             out.close()
         self._outputs.clear()
@@ -407,6 +419,18 @@ def _group_alive(pgid: int) -> bool:
         return True
     # zombies of our own children still count as members; reap them where we can
     return any(_pgid_of(pid) == pgid and not _is_zombie(pid) for pid in _pids())
+
+
+def _group_members(pgid: int) -> list[str]:
+    out = []
+    for pid in _pids():
+        if _pgid_of(pid) == pgid and not _is_zombie(pid):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+            except OSError:
+                cmd = "?"
+            out.append(f"{pid} {cmd}")
+    return out
 
 
 def _pids() -> list[int]:
