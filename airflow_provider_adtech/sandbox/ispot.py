@@ -1,14 +1,196 @@
-"""iSpot emulation (document: ispot-tv-conversions-upload.txt)."""
+"""iSpot emulation (document: ispot-tv-conversions-upload.txt).
+
+Routes:
+
+* ``POST /v4/oauth2/token``: client-credentials grant, 24-hour bearer tokens.
+* ``POST /v4/metrics/conversions``: the upload. Checks, in the order of the document's
+  response table: bearer token (401 "Unauthorized"), ``multipart/form-data`` ("The content
+  type request is not valid."), a file in ``upload[file]`` ("The request must contain a
+  CSV format file to be imported."), the size limits ("The file is too small. The minimum
+  file size allowed is 8 MB." / "The file is too large. The maximum file size allowed is
+  200 MB."), CSV format ("The file cannot be processed because it is not in the required
+  CSV file format."), the mandatory headers and every value enclosed in double quotes
+  ("The content is not valid. Please validate the headers and content."), and the name
+  being new for the day (409 "The file already exists."). ``.zip`` files are opened and
+  every CSV inside is checked.
+
+Settings (``server.configure("ispot", ...)``): ``min_bytes`` (default 8,000,000),
+``max_bytes`` (200,000,000), ``mandatory_headers`` (default the table's required columns;
+the 400 message's ``["LATEST_IPADDRESS", "SITE_ID", "TIME_STAMP"]`` can be set instead),
+``rate_limit`` (10 requests per ``rate_window`` 10 s on ``/v4/metrics``, then 429 with
+``Retry-After``), ``token_ttl``.
+
+The journal entry of every upload carries ``meta``: file name, bytes, rows, outcome.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import tempfile
+import time
+import zipfile
+from typing import IO, Any
+
 from airflow_provider_adtech.sandbox.core import Request, Response, VendorSandbox, route
+
+MSG_CREATED = "Uploaded. Our team will process your request soon! Thank you."
+MSG_CONTENT_TYPE = "The content type request is not valid."
+MSG_NO_FILE = "The request must contain a CSV format file to be imported."
+MSG_NOT_CSV = "The file cannot be processed because it is not in the required CSV file format."
+MSG_CONTENT = "The content is not valid. Please validate the headers and content."
+MSG_TOO_SMALL = "The file is too small. The minimum file size allowed is 8 MB."
+MSG_TOO_LARGE = "The file is too large. The maximum file size allowed is 200 MB."
+MSG_UNAUTHORIZED = "Unauthorized"
+MSG_EXISTS = "The file already exists."
+
+#: the column table's "Required: Yes" columns (passthru only while testing)
+TABLE_REQUIRED = ["ip", "useragent", "datetime", "siteid", "app", "type"]
+
+_QUOTED_ROW = re.compile(rb'"[^"]*(?:""[^"]*)*"(?:,"[^"]*(?:""[^"]*)*")*(?:\r?\n|$)')
+
+
+class _Invalid(Exception):
+    def __init__(self, message: str, reason: str):
+        self.message = message
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _multipart_file(req: Request, field: str, into: IO[bytes]) -> tuple[str | None, bool]:
+    """Copy the part named ``field`` of a multipart body into ``into`` (streamed, the body
+    may be hundreds of MB); return its file name and whether such a part was found."""
+    ctype = req.header("Content-Type") or ""
+    m = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not m:
+        raise _Invalid(MSG_CONTENT_TYPE, "no multipart boundary")
+    delim = b"--" + m.group(1).encode("latin-1")
+    src = req.body_file
+    src.seek(0)
+    buf = b""
+    chunk = 1 << 20
+
+    def fill() -> bool:
+        nonlocal buf
+        data = src.read(chunk)
+        buf += data
+        return bool(data)
+
+    # find the first delimiter
+    while delim not in buf:
+        if not fill():
+            return None, False
+    buf = buf[buf.index(delim) + len(delim):]
+    sep = b"\r\n" + delim
+    while True:
+        while len(buf) < 2 and fill():
+            pass
+        if buf.startswith(b"--"):
+            return None, False  # closing delimiter: no such part
+        while b"\r\n\r\n" not in buf:
+            if not fill() or len(buf) > 64 * 1024:
+                return None, False
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        headers = head.decode("latin-1")
+        disp = re.search(r'content-disposition:[^\r\n]*', headers, re.I)
+        name = re.search(r'\bname="([^"]*)"', disp.group(0)) if disp else None
+        fname = re.search(r'filename="([^"]*)"', disp.group(0)) if disp else None
+        wanted = bool(name and name.group(1) == field and fname is not None)
+        # stream the part's content up to the next delimiter
+        while True:
+            idx = buf.find(sep)
+            if idx >= 0:
+                if wanted:
+                    into.write(buf[:idx])
+                buf = buf[idx + len(sep):]
+                break
+            keep = len(sep)
+            if len(buf) > keep:
+                if wanted:
+                    into.write(buf[:-keep])
+                buf = buf[-keep:]
+            if not fill():
+                return (fname.group(1) if wanted and fname else None), False
+        if wanted:
+            return fname.group(1) if fname else "", True
+
+
+def _check_csv(stream: IO[bytes], mandatory: list[str]) -> tuple[int, list[str]]:
+    """Rows and header of one CSV; :class:`_Invalid` when iSpot would refuse it."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    try:
+        header_line = text.readline()
+        if not header_line.strip():
+            raise _Invalid(MSG_NOT_CSV, "empty file")
+        header = next(csv.reader([header_line]))
+        missing = [h for h in mandatory if h not in header]
+        if missing:
+            raise _Invalid(MSG_CONTENT, "missing mandatory headers: " + ", ".join(missing))
+        width = len(header)
+        rows = 0
+        for row in csv.reader(text, strict=True):
+            rows += 1
+            if len(row) != width:
+                raise _Invalid(MSG_CONTENT, f"record {rows} has {len(row)} values, header has {width}")
+    except csv.Error as exc:
+        raise _Invalid(MSG_NOT_CSV, f"CSV error: {exc}")
+    except UnicodeDecodeError:
+        raise _Invalid(MSG_NOT_CSV, "not UTF-8")
+    if rows == 0:
+        raise _Invalid(MSG_CONTENT, "no rows")
+    return rows, header
+
+
+def _check_quoted(stream: IO[bytes]) -> None:
+    """Document: "All values (except for headers) enclosed in doublequotes"."""
+    stream.readline()  # the header
+    buf = b""
+    eof = False
+    while True:
+        if not eof:
+            chunk = stream.read(4 << 20)
+            if chunk:
+                buf += chunk
+            else:
+                eof = True
+        pos = 0
+        n = len(buf)
+        while pos < n:
+            m = _QUOTED_ROW.match(buf, pos)
+            if m is None or m.end() == pos:
+                if eof or n - pos > (1 << 20):
+                    raise _Invalid(MSG_CONTENT, "a value is not enclosed in double quotes")
+                break
+            if m.end() == n and not eof and not buf.endswith(b"\n"):
+                break
+            pos = m.end()
+        buf = buf[pos:]
+        if eof:
+            if buf:
+                raise _Invalid(MSG_CONTENT, "a value is not enclosed in double quotes")
+            return
 
 
 class IspotSandbox(VendorSandbox):
     name = "ispot"
     #: "your token is valid for a period of 24 hours"
     token_ttl = 86400.0
+
+    def reset(self) -> None:
+        super().reset()
+        #: (upload day, file name) -> accepted file record
+        self.files: dict[tuple[str, str], dict[str, Any]] = {}
+        self.duplicates: list[dict[str, Any]] = []
+
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            files = list(self.files.values())
+            return {
+                "files": files,
+                "rows": sum(f["rows"] for f in files),
+                "duplicates": list(self.duplicates),
+            }
 
     @route("POST", r"/v4/oauth2/token", "ispot.token")
     def token(self, req: Request) -> Response:
@@ -21,5 +203,114 @@ class IspotSandbox(VendorSandbox):
                 or form.get("client_secret") != self.credentials.get("client_secret")):
             return Response.json(401, {"error": "invalid_client", "message": "Unauthorized"})
         tok = self.issue_token(subject=form["client_id"])
-        ttl = int(round(tok.expires_at - __import__("time").time()))
+        ttl = int(round(tok.expires_at - time.time()))
         return Response.json(200, {"token_type": "Bearer", "expires_in": ttl, "access_token": tok.value})
+
+    @route("POST", r"/v4/metrics/conversions", "ispot.upload")
+    def upload(self, req: Request) -> Response:
+        meta = req.meta  # type: ignore[attr-defined]
+        if not self.bearer_ok(req):
+            meta["outcome"] = "unauthorized"
+            return Response.json(401, {"message": MSG_UNAUTHORIZED})
+        wait = self.rate_limited("metrics", int(self.settings.get("rate_limit", 10)),
+                                 float(self.settings.get("rate_window", 10.0)))
+        if wait is not None:
+            meta["outcome"] = "rate_limited"
+            return Response.json(429, {"message": "Too Many Requests"}, {"Retry-After": str(max(1, round(wait)))})
+        ctype = (req.header("Content-Type") or "").lower()
+        if not ctype.startswith("multipart/form-data"):
+            meta["outcome"] = "content_type"
+            return Response.json(400, {"message": MSG_CONTENT_TYPE})
+        with tempfile.TemporaryFile() as part:
+            try:
+                fname, found = _multipart_file(req, "upload[file]", part)
+            except _Invalid as exc:
+                meta["outcome"] = exc.reason
+                return Response.json(400, {"message": exc.message})
+            if not found or not fname:
+                meta["outcome"] = "no_file"
+                return Response.json(400, {"message": MSG_NO_FILE})
+            size = part.tell()
+            meta.update(file=fname, bytes=size)
+            min_bytes = int(self.settings.get("min_bytes", 8_000_000))
+            max_bytes = int(self.settings.get("max_bytes", 200_000_000))
+            if size < min_bytes:
+                meta["outcome"] = "too_small"
+                return Response.json(400, {"message": MSG_TOO_SMALL})
+            if size > max_bytes:
+                meta["outcome"] = "too_large"
+                return Response.json(400, {"message": MSG_TOO_LARGE})
+            mandatory = list(self.settings.get("mandatory_headers", TABLE_REQUIRED))
+            try:
+                rows, headers, members = self._inspect(part, fname, mandatory)
+            except _Invalid as exc:
+                meta["outcome"] = exc.reason
+                return Response.json(400, {"message": exc.message})
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        with self.lock:
+            if (day, fname) in self.files:
+                meta["outcome"] = "duplicate"
+                self.duplicates.append({"day": day, "file": fname, "bytes": size})
+                return Response.json(409, {"message": MSG_EXISTS})
+            self.files[(day, fname)] = {"day": day, "file": fname, "bytes": size, "rows": rows,
+                                        "columns": headers, "members": members,
+                                        "passthru": "passthru" in headers}
+        meta.update(outcome="accepted", rows=rows)
+        return Response.json(201, {"message": MSG_CREATED})
+
+    def _inspect(self, part: IO[bytes], fname: str, mandatory: list[str]) -> tuple[int, list[str], list[str]]:
+        part.seek(0)
+        magic = part.read(4)
+        part.seek(0)
+        if magic.startswith(b"PK\x03\x04") or fname.lower().endswith(".zip"):
+            try:
+                zf = zipfile.ZipFile(part)
+            except zipfile.BadZipFile:
+                raise _Invalid(MSG_NOT_CSV, "bad zip")
+            rows = 0
+            headers: list[str] = []
+            members = []
+            with zf:
+                names = [n for n in zf.namelist() if not n.endswith("/")]
+                if not names:
+                    raise _Invalid(MSG_NOT_CSV, "empty zip")
+                for n in names:
+                    if not n.lower().endswith(".csv"):
+                        raise _Invalid(MSG_NOT_CSV, f"zip member {n} is not a .csv")
+                    with zf.open(n) as member:
+                        r, headers = _check_csv(member, mandatory)
+                    with zf.open(n) as member:
+                        _check_quoted(member)
+                    rows += r
+                    members.append(n)
+            return rows, headers, members
+        if not fname.lower().endswith(".csv"):
+            raise _Invalid(MSG_NOT_CSV, "not a .csv name")
+        rows, headers = _check_csv(_NoClose(part), mandatory)
+        part.seek(0)
+        _check_quoted(_NoClose(part))
+        return rows, headers, []
+
+
+class _NoClose(io.RawIOBase):
+    """Lets a TextIOWrapper read a file without closing it afterwards."""
+
+    def __init__(self, fh: IO[bytes]):
+        self._fh = fh
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        data = self._fh.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int = -1) -> bytes:  # type: ignore[override]
+        return self._fh.readline(size)
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        return self._fh.read(size)
+
+
+__all__ = ["IspotSandbox"]
