@@ -114,6 +114,12 @@ CONNECTION_TYPES: dict[str, dict[str, Any]] = {
                 "default": "json",
                 "description": "json: POST /api/v3/ua/login; form: POST /api/v3/ua/oauth/token",
             },
+            "requests_per_minute": {
+                "label": "Requests per minute",
+                "type": "integer",
+                "default": 20,
+                "description": "client-side pacing under IQM's limit (20 a minute); 0 turns it off",
+            },
         },
     },
     "optintelligence": {
