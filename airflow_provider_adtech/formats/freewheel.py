@@ -584,7 +584,7 @@ def iter_csv_records(stream: IO[str], source: str, problems: ProblemCollector,
             continue
         if len(row) != width:
             problems.add(Problem("freewheel.csv.cells",
-                                 f"the row has {len(row)} cells, the header {width} ({ARRAY_HINT}, quoted)",
+                                 f"the row has {len(row)} cells, the header {width}; {ARRAY_HINT}",
                                  source, start))
             continue
         yield start, dict(zip(names, row))
