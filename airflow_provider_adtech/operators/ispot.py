@@ -1,0 +1,399 @@
+"""Operator that validates, normalizes, splits, compresses and uploads iSpot TV-conversion files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseOperator
+from airflow_provider_adtech.hooks.ispot import IspotHook
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+#: defaults, kept equal to the document (formats.ispot.schema holds the reasoning)
+DEFAULT_MAX_FILE_SIZE = 200_000_000
+DEFAULT_MIN_FILE_SIZE = 8 * 1024 * 1024
+
+
+def _as_bool(value: Any, name: str) -> bool:
+    """A boolean argument that may arrive as a rendered template string."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", "", "none"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
+def _as_int(value: Any, name: str) -> int:
+    try:
+        out = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of bytes, got {value!r}") from None
+    if out < 0:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return out
+
+
+class IspotConversionUploadOperator(BaseOperator):
+    """Validate, normalize, split (and optionally zip) TV-conversion data and upload it to iSpot.
+
+    Specification: iSpot "TV Conversions - Upload Data via API". Input, in one of two ways:
+
+    * ``source``: CSV file(s): local paths, globs or ``s3://`` URIs (streamed through the
+      AWS connection, never downloaded whole).
+    * ``rows``: records as mappings (column -> value), e.g. an upstream task's XCom
+      (``rows=task.output``) or a SQL hook's result turned into dicts.
+
+    Every row is checked against the document before anything is sent ("The file(s) must
+    strictly adhere to the specifications"): the column table (``ip`` a valid IPv4,
+    ``datetime`` ``YYYY-MM-DD hh:mm:ss`` UTC, ``siteid`` like ``TC-####-#``, ``app`` ``app``
+    or ``web``, required values present, ``passthru`` = 1 while testing), case-sensitive
+    headers, UTF-8. All problems are reported at once (file, line, column, rule); nothing is
+    uploaded when any is found. Accepted input is rewritten into the exact format (header
+    row, every value in double quotes, UTF-8 without BOM, ``\\n`` line ends, ``passthru``
+    added for test uploads or dropped after approval); every rewrite is logged and listed
+    in the summary.
+
+    Rows go into parts named ``<file_prefix>_<data day>_<NNN>.csv`` (``.zip`` with
+    ``compress``) of at most ``max_file_size`` bytes (compressed size when zipping), each
+    with the header row, never cutting a row. iSpot keeps only the first file of a name per
+    day, so a repeated run is answered ``409`` and reported ``already_uploaded``; this is
+    also what makes retrying an upload after ``429``/``5xx`` safe. Change ``file_prefix`` to
+    send corrected data for a day again.
+
+    Date rules (document, "Upload Requirements"): every row must fall on the data day(s):
+    by default the days of the run's data interval (UTC). Data older than 12 days is refused
+    unless ``allow_reprocessing`` (iSpot charges for each day reprocessed). Posting after
+    07:00 PDT / 06:00 PST of the following day is logged as a warning and flagged as
+    ``delayed_processing`` (iSpot then processes the data in its batch 12 days later).
+
+    Size rules: parts above ``max_file_size`` are split; a part below ``min_file_size``
+    (iSpot: "The minimum file size allowed is 8 MB") fails the task before uploading. When the
+    last part would end below the minimum, it and the part before it are cut into halves.
+
+    :param source: CSV path(s), glob(s) or ``s3://`` URI(s). (templated)
+    :param rows: records (mappings). (templated)
+    :param data_date: the data day (``YYYY-MM-DD``); default: the start of the run's data
+        interval (UTC). Part of every file name. (templated)
+    :param date_range: days rows may fall on, ``"YYYY-MM-DD..YYYY-MM-DD"`` (inclusive) or a list
+        of days; default: ``data_date`` if given, else the days of the data interval. (templated)
+    :param file_prefix: file name prefix. (templated)
+    :param column_mapping: your column name -> iSpot column, e.g. ``{"LATEST_IPADDRESS": "ip",
+        "SITE_ID": "siteid", "TIME_STAMP": "datetime"}``. (templated)
+    :param ignore_columns: source columns to leave out of the upload. (templated)
+    :param site_id: ``siteid`` for sources without that column. (templated)
+    :param passthru: test phase (document steps 5-7: upload with ``passthru`` = 1); set False
+        once iSpot approved the schema (step 8: "dropping the passthru column"). (templated)
+    :param normalize: rewrite accepted input into the exact format; False: files must already
+        be compliant byte for byte (they are still split). (templated)
+    :param allow_ipv6: accept IPv6 addresses (with a warning: households are matched by IPv4).
+    :param allow_reprocessing: accept data older than 12 days (iSpot charges for it).
+    :param compress: upload ``.zip`` parts ("Compressed files must be under 200MB each").
+    :param max_file_size: largest part in bytes. (templated)
+    :param min_file_size: smallest part in bytes (0 disables the check). (templated)
+    :param dry_run: validate and size the parts; upload nothing. (templated)
+    :param fail_on_duplicate: fail when iSpot already has a file of the same name (409)
+        instead of reporting ``already_uploaded``.
+    :param siteid_pattern: regular expression a ``siteid`` must match.
+    :param max_problems: problems listed in the error (the rest are counted).
+    :param work_dir: folder for the parts while they are uploaded (default: the system's
+        temporary folder); they are deleted afterwards.
+    :param ispot_conn_id: iSpot connection.
+    :param aws_conn_id: AWS connection for ``s3://`` sources.
+    :return: a summary: data day, per source and per part the rows and bytes, each part's
+        status (``uploaded``/``already_uploaded``/``dry_run``), rewrites and warnings.
+    """
+
+    template_fields: Sequence[str] = (
+        "source",
+        "rows",
+        "data_date",
+        "date_range",
+        "file_prefix",
+        "column_mapping",
+        "ignore_columns",
+        "site_id",
+        "passthru",
+        "normalize",
+        "max_file_size",
+        "min_file_size",
+        "dry_run",
+        "work_dir",
+    )
+    template_fields_renderers = {"rows": "py", "column_mapping": "json"}
+    ui_color = "#ffe9d6"
+
+    def __init__(
+        self,
+        *,
+        source: str | list[str] | None = None,
+        rows: Any = None,
+        data_date: str | dt.date | None = None,
+        date_range: str | list[str] | None = None,
+        file_prefix: str = "conversions",
+        column_mapping: dict[str, str] | None = None,
+        ignore_columns: list[str] | None = None,
+        site_id: str | None = None,
+        passthru: bool | str = True,
+        normalize: bool | str = True,
+        allow_ipv6: bool = False,
+        allow_reprocessing: bool = False,
+        compress: bool = False,
+        max_file_size: int | str = DEFAULT_MAX_FILE_SIZE,
+        min_file_size: int | str = DEFAULT_MIN_FILE_SIZE,
+        dry_run: bool | str = False,
+        fail_on_duplicate: bool = False,
+        siteid_pattern: str | None = None,
+        max_problems: int = 50,
+        work_dir: str | None = None,
+        ispot_conn_id: str = IspotHook.default_conn_name,
+        aws_conn_id: str | None = "aws_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.rows = rows
+        self.data_date = data_date
+        self.date_range = date_range
+        self.file_prefix = file_prefix
+        self.column_mapping = column_mapping
+        self.ignore_columns = ignore_columns
+        self.site_id = site_id
+        self.passthru = passthru
+        self.normalize = normalize
+        self.allow_ipv6 = allow_ipv6
+        self.allow_reprocessing = allow_reprocessing
+        self.compress = compress
+        self.max_file_size = max_file_size
+        self.min_file_size = min_file_size
+        self.dry_run = dry_run
+        self.fail_on_duplicate = fail_on_duplicate
+        self.siteid_pattern = siteid_pattern
+        self.max_problems = max_problems
+        self.work_dir = work_dir
+        self.ispot_conn_id = ispot_conn_id
+        self.aws_conn_id = aws_conn_id
+        self._lineage_inputs: list[str] = []
+        self._lineage_outputs: list[str] = []
+
+    @cached_property
+    def hook(self) -> IspotHook:
+        return IspotHook(ispot_conn_id=self.ispot_conn_id)
+
+    @staticmethod
+    def _now() -> dt.datetime:
+        """The current time (UTC); the date rules are relative to it."""
+        return dt.datetime.now(dt.timezone.utc)
+
+    # ------------------------------------------------------------------ execute
+    def execute(self, context: Context) -> dict[str, Any]:
+        import shutil
+        import tempfile
+
+        from airflow_provider_adtech.exceptions import AdtechValidationError
+        from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
+        from airflow_provider_adtech.formats.ispot import check_part_sizes, prepare_conversions
+
+        now = self._now()
+        try:
+            plan = self._plan(context, now)
+        except (ValueError, FileNotFoundError) as exc:
+            problem = Problem("ispot.argument", str(exc), f"task {self.task_id}")
+            raise AdtechValidationError(f"iSpot upload of task {self.task_id!r}: {exc}; nothing was sent",
+                                        [problem]) from None
+        for msg in plan["warnings"]:
+            self.log.warning("iSpot: %s", msg)
+
+        work = tempfile.mkdtemp(prefix="ispot-parts-", dir=self.work_dir or None)
+        try:
+            try:
+                prepared = prepare_conversions(plan["sources"], plan["rules"], plan["split"], work,
+                                               log=lambda m: self.log.info("iSpot input: %s", m))
+            except ValidationFailed as exc:
+                raise AdtechValidationError(str(exc), exc.problems) from None
+            size_problems = check_part_sizes(prepared.parts, plan["min_bytes"], plan["max_bytes"])
+            if size_problems:
+                exc = ValidationFailed(size_problems, what="iSpot upload parts")
+                raise AdtechValidationError(str(exc), size_problems) from None
+            warnings = plan["warnings"] + prepared.warnings
+            summary: dict[str, Any] = {
+                "data_date": plan["day"].isoformat(),
+                "dates": [d.isoformat() for d in plan["rules"].dates],
+                "dry_run": plan["dry_run"],
+                "passthru": plan["rules"].passthru,
+                "columns": prepared.columns,
+                "rows": prepared.rows,
+                "bytes": sum(p.bytes for p in prepared.parts),
+                "sources": [s.as_dict() for s in prepared.sources],
+                "parts": [p.as_dict() for p in prepared.parts],
+                "uploaded": 0,
+                "already_uploaded": 0,
+                "delayed_processing": plan["delayed"],
+                "posting_deadline": plan["deadline"],
+                "rewrites": list(prepared.notes),
+                "warnings": warnings,
+            }
+            for p in prepared.parts:
+                self.log.info("iSpot part %s: %d row(s), %d bytes", p.name, p.rows, p.bytes)
+            if plan["dry_run"]:
+                for part in summary["parts"]:
+                    part["status"] = "dry_run"
+                self.log.info("dry_run: %d row(s) valid in %d part(s); nothing sent to iSpot", prepared.rows,
+                              len(prepared.parts))
+                return summary
+            self._lineage_outputs = [self.hook.url(self.hook.extra_str("upload_path") or "")]
+            for part, out in zip(prepared.parts, summary["parts"]):
+                result = self.hook.upload_conversions(part.path, part.name,  # type: ignore[arg-type]
+                                                      fail_on_duplicate=self.fail_on_duplicate)
+                out["status"] = result.status
+                out["attempts"] = result.attempts
+                summary[result.status] += 1
+            if summary["already_uploaded"]:
+                self.log.warning("iSpot already had %d of %d part(s) (409 \"The file already exists.\"): this "
+                                 "data day was uploaded before under the same names; they were not sent again. "
+                                 "Use another file_prefix to deliver changed data.", summary["already_uploaded"],
+                                 len(prepared.parts))
+            return summary
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    # ------------------------------------------------------------------ arguments
+    def _plan(self, context: Context, now: dt.datetime) -> dict[str, Any]:
+        from airflow_provider_adtech.formats.ispot import ConversionRules, SplitOptions
+        from airflow_provider_adtech.formats.ispot.schema import DEFAULT_SITEID_PATTERN, REPROCESSING_AFTER_DAYS
+        from airflow_provider_adtech.formats.ispot.sizes import (
+            deadline_in_los_angeles,
+            posting_deadline,
+            reprocessing_cutoff,
+        )
+        from airflow_provider_adtech.operators._common import data_day, parse_day
+
+        given = [n for n, v in (("source", self.source), ("rows", self.rows)) if v is not None and v != ""]
+        if len(given) != 1:
+            raise ValueError("give exactly one of source or rows" + (f" (got {', '.join(given)})" if given else ""))
+        day = parse_day(self.data_date) if self.data_date not in (None, "") else data_day(context)
+        dates = self._dates(context, day)
+        warnings: list[str] = []
+        cutoff = reprocessing_cutoff(now)
+        old = [d for d in dates if d < cutoff]
+        refused: list[dt.date] = []
+        if old:
+            if self.allow_reprocessing:
+                warnings.append(
+                    f"{len(old)} day(s) older than {REPROCESSING_AFTER_DAYS} days ({old[0]}..{old[-1]}): iSpot "
+                    '"will incur a daily cost for each day that needs to be reprocessed" (allow_reprocessing=True)')
+            else:
+                refused = old
+        deadline = posting_deadline(max(dates))
+        delayed = now > deadline
+        if delayed:
+            warnings.append(
+                f"posted after {deadline_in_los_angeles(deadline)} ({deadline:%Y-%m-%d %H:%M} UTC), the deadline "
+                f"for standard daily processing of {max(dates)}: iSpot includes this data in the batch processing "
+                "12 days after the data date (document, Upload Requirements)")
+        mapping = self.column_mapping
+        if isinstance(mapping, str):
+            mapping = json.loads(mapping) if mapping.strip() else None
+        ignore = self.ignore_columns
+        if isinstance(ignore, str):
+            ignore = [c.strip() for c in ignore.split(",") if c.strip()]
+        rules = ConversionRules(
+            dates=tuple(dates),
+            refused_dates=tuple(refused),
+            passthru=_as_bool(self.passthru, "passthru"),
+            column_mapping=dict(mapping or {}),
+            ignore_columns=tuple(ignore or ()),
+            site_id=self.site_id or None,
+            allow_ipv6=bool(self.allow_ipv6),
+            siteid_pattern=self.siteid_pattern or DEFAULT_SITEID_PATTERN,
+            normalize=_as_bool(self.normalize, "normalize"),
+            max_problems=int(self.max_problems),
+        )
+        max_bytes = _as_int(self.max_file_size, "max_file_size")
+        min_bytes = _as_int(self.min_file_size, "min_file_size")
+        if min_bytes and max_bytes and min_bytes > max_bytes:
+            raise ValueError(f"min_file_size {min_bytes} is above max_file_size {max_bytes}")
+        split = SplitOptions(day=day, prefix=str(self.file_prefix), max_bytes=max_bytes, compress=bool(self.compress),
+                             rebalance_below=min_bytes)
+        return {
+            "day": day,
+            "rules": rules,
+            "split": split,
+            "sources": self._sources(),
+            "warnings": warnings,
+            "delayed": delayed,
+            "deadline": deadline.isoformat(),
+            "dry_run": _as_bool(self.dry_run, "dry_run"),
+            "min_bytes": min_bytes,
+            "max_bytes": max_bytes,
+        }
+
+    def _dates(self, context: Context, day: dt.date) -> list[dt.date]:
+        from airflow_provider_adtech.operators._common import parse_day
+
+        spec = self.date_range
+        if spec not in (None, "", []):
+            if isinstance(spec, str) and ".." in spec:
+                first, _, last = spec.partition("..")
+                a, b = parse_day(first), parse_day(last)
+                if b < a:
+                    raise ValueError(f"date_range {spec!r} ends before it starts")
+                return [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
+            items = spec.split(",") if isinstance(spec, str) else list(spec)
+            return sorted({parse_day(x) for x in items if str(x).strip()})
+        if self.data_date not in (None, ""):
+            return [day]
+        start = context.get("data_interval_start") if context else None
+        end = context.get("data_interval_end") if context else None
+        if isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end > start:
+            s = start.astimezone(dt.timezone.utc) if start.tzinfo else start
+            e = (end.astimezone(dt.timezone.utc) if end.tzinfo else end) - dt.timedelta(microseconds=1)
+            days = [s.date() + dt.timedelta(days=i) for i in range((e.date() - s.date()).days + 1)]
+            if day not in days:
+                days.append(day)
+            return sorted(days)
+        return [day]
+
+    def _sources(self) -> list[Any]:
+        from airflow_provider_adtech.formats.ispot import FileSource, RowsSource
+        from airflow_provider_adtech.operators._common import expand_sources, open_binary
+
+        if self.rows is not None and self.rows != "":
+            return [RowsSource("rows", self._records())]
+        uris = expand_sources(self.source)
+        if not uris:
+            raise ValueError("source names no file")
+        self._lineage_inputs = list(uris)
+        return [FileSource(uri, lambda uri=uri: open_binary(uri, self.aws_conn_id)) for uri in uris]
+
+    def _records(self) -> list[Any]:
+        rows = self.rows
+        if isinstance(rows, str):
+            text = rows.strip()
+            try:
+                rows = json.loads(text)
+            except ValueError:
+                import ast
+
+                try:
+                    rows = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    raise ValueError("rows is a string that is neither JSON nor a Python literal; pass the "
+                                     "upstream task's output (rows=task.output) or set "
+                                     "render_template_as_native_obj=True on the DAG") from None
+        if isinstance(rows, Mapping):
+            raise ValueError("rows must be a list of records (mappings), got a single mapping")
+        return list(rows)
+
+    # ------------------------------------------------------------------ lineage
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        from airflow_provider_adtech.operators._common import operator_lineage
+
+        return operator_lineage(self._lineage_inputs, self._lineage_outputs)
