@@ -1,0 +1,106 @@
+"""FreeWheel: deliver the day's linear orders to AutoScheduler, as a file in S3 and through the API.
+
+``order_lines`` stands in for the export of a traffic system: one dict per linear order
+line in FreeWheel's delivery schema (contract, dates, daypart, and per syscode the
+dollars, units, durations, networks and markets). It produces sample lines here for the
+broadcast week after the run's data day, so the DAG runs anywhere.
+
+``deliver_to_s3`` validates every line (all problems at once, nothing uploaded when
+any is wrong), writes ``linear_orders_{date}_{timestamp}.csv`` zipped and puts it in
+FreeWheel's S3 folder. Bucket, folder and AWS connection come from the FreeWheel
+connection's extras (``s3_bucket``, ``s3_prefix``, ``aws_conn_id``); the AWS connection
+either assumes the role FreeWheel created for your account (``role_arn`` in its extra)
+or holds the key FreeWheel issued. The bucket is FreeWheel's: nothing here creates it.
+A re-run of the same DAG run finds the file it delivered and does not deliver it again.
+
+``post_order_lines`` sends the same lines to ``POST /services/v4/linear_orders``
+(an upsert on ``external_id``) in batches; ``check`` compares both.
+
+Connections: ``freewheel_default`` (type ``freewheel``) and the AWS connection it names.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from airflow.providers.common.compat.sdk import DAG, task
+
+from airflow_provider_adtech.operators.freewheel import FreeWheelLinearOrderOperator, FreeWheelS3OrderOperator
+
+#: regional syscode -> its local syscodes (what a regional line "can air in")
+REGIONAL_SYSCODES = {"7001": [1234, 1235, 1236]}
+
+with DAG(
+    dag_id="freewheel_orders",
+    description="FreeWheel AutoScheduler: linear orders to S3 (zipped CSV) and to the linear orders API",
+    start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+    schedule="@daily",
+    catchup=False,
+    tags=["adtech", "freewheel"],
+) as dag:
+
+    @task
+    def order_lines(data_interval_start=None) -> list[dict]:
+        """Sample order lines for the broadcast week after the data day (deterministic)."""
+        import random
+
+        from airflow_provider_adtech.formats.freewheel import broadcast_week
+
+        day = data_interval_start.date()
+        monday = day + datetime.timedelta(days=7 - day.weekday())
+        sunday = monday + datetime.timedelta(days=6)
+        rnd = random.Random(day.isoformat())
+        networks = [("ESPN", "ESPN"), ("CNN", "CNN"), ("TNT", "TNT"), ("HGTV", "HGTV")]
+        markets = [(1234, "New York"), (5678, "Boston"), (4321, "Chicago")]
+        dayparts = ["06:00-09:00", "16:00-20:00", "20:00-23:00"]
+        rows = []
+        for contract, advertiser in ((90017, ("Acme Outdoor, Inc.", "5501")), (90018, ("Bob's Tires", "7302"))):
+            for line in range(1, 13):
+                spots = rnd.randint(1, 3)
+                picks = [(rnd.choice(networks), rnd.choice(markets)) for _ in range(spots)]
+                length = rnd.choice([15, 30, 60])
+                units = [rnd.randint(1, 20) for _ in picks]
+                rows.append({
+                    "contractid": contract, "tb_system_id": 7, "order_line": line,
+                    "order_start_date": monday.strftime("%Y%m%d"), "order_end_date": sunday.strftime("%Y%m%d"),
+                    "advertiser_name": advertiser[0], "advertiser_code": advertiser[1],
+                    "spot_length": length, "prioritycode": rnd.randint(1, 5),
+                    "broadcast_week": broadcast_week(monday), "bookingdesc": rnd.choice(dayparts),
+                    "orbits": rnd.choice(["Y", "N"]),
+                    "syscode": [m[0] for _, m in picks],
+                    "gross_dollars": [round(u * rnd.uniform(40, 400), 2) for u in units],
+                    "budget_units": units, "duration": [length] * spots,
+                    "networkname": [n[0] for n, _ in picks], "networkcode": [n[1] for n, _ in picks],
+                    "marketname": [m[1] for _, m in picks],
+                })
+        # one line on a regional syscode: its local syscodes come from REGIONAL_SYSCODES
+        rows.append({**rows[0], "order_line": 13, "syscode": [7001], "gross_dollars": [1800.0],
+                     "budget_units": [9], "duration": [rows[0]["spot_length"]], "networkname": ["ESPN"],
+                     "networkcode": ["ESPN"], "marketname": ["New York DMA"]})
+        return rows
+
+    lines = order_lines()
+
+    deliver = FreeWheelS3OrderOperator(
+        task_id="deliver_to_s3",
+        rows=lines,
+        regional_syscodes=REGIONAL_SYSCODES,
+    )
+
+    post = FreeWheelLinearOrderOperator(
+        task_id="post_order_lines",
+        rows=lines,
+        regional_syscodes=REGIONAL_SYSCODES,
+        batch_size=10,
+    )
+
+    @task
+    def check(delivery: dict, api: dict) -> dict:
+        """Fail unless the file and the API carried every order line."""
+        if delivery["lines"] != api["lines"] or api["failed"]:
+            raise ValueError(f"S3 file has {delivery['lines']} line(s), API ingested {api['ingested']} "
+                             f"of {api['lines']} (failed: {api['failed_records']})")
+        return {"lines": delivery["lines"], "s3": delivery["uri"], "bytes": delivery["bytes"],
+                "already_delivered": delivery["already_delivered"], "api_requests": api["requests"]}
+
+    check(deliver.output, post.output)
