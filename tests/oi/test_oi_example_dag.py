@@ -26,6 +26,8 @@ def test_oi_reports_dag_defers_then_exports_and_feeds_downstream(sandbox):
     result = run_example_dag("oi_reports", sandbox, logical_date="2026-11-20",
                              extra_env={"ADTECH_OI_POKE_SECONDS": "0.2"})
     result.assert_success()
+    for secret in sandbox.secrets():  # the API password never reaches the logs
+        assert secret not in result.output
 
     summary = result.xcoms["wait_for_report"]
     day = summary["start"]
