@@ -105,7 +105,7 @@ class PartWriter:
         self._member: IO[bytes] | None = None
         self._rows = 0
         self._data = 0
-        self.rebalanced = False
+        self.rebalanced = 0
         if options.max_bytes <= len(header) + 2:
             raise ValueError("max part size is smaller than the header row")
 
@@ -216,11 +216,29 @@ class PartWriter:
                 yield from reader
 
     def _rebalance(self) -> None:
-        """Re-cut the last two parts into halves so that the last is not below the minimum."""
-        a, b = self.parts[-2], self.parts[-1]
-        payload = (a.data_bytes - len(self.header)) + (b.data_bytes - len(self.header))
-        target = payload // 2
-        keep = self.parts[:-2]
+        """Re-cut the last parts into equal ones so that the last is not below the minimum.
+
+        The fewest trailing parts ``k`` whose rows, spread evenly, give parts of at least
+        ``rebalance_below`` bytes are rewritten as ``k`` parts of about the same size. When
+        no ``k`` works (the limits are too close for this much data), nothing changes and
+        the size check reports the small part.
+        """
+        header = len(self.header)
+        payloads = [p.data_bytes - header for p in self.parts]
+        minimum = self.opts.rebalance_below
+        k = None
+        for n in range(2, len(self.parts) + 1):
+            total = sum(payloads[-n:])
+            # compressed parts shrink by about the same ratio as their rows
+            ratio = sum(p.bytes for p in self.parts[-n:]) / max(1, sum(p.data_bytes for p in self.parts[-n:]))
+            if (total / n + header) * ratio >= minimum * 1.01:
+                k = n
+                break
+        if k is None:
+            return
+        old = self.parts[-k:]
+        keep = self.parts[:-k]
+        target = sum(payloads[-k:]) / k
         tmp_dir = os.path.join(self.out_dir, ".rebalance")  # type: ignore[arg-type]
         os.makedirs(tmp_dir, exist_ok=True)
         staged = PartWriter(tmp_dir, self.header, SplitOptions(
@@ -229,30 +247,34 @@ class PartWriter:
         staged.parts = [PartFile(p.name, None, p.rows, p.bytes, p.data_bytes) for p in keep]
         buf = io.StringIO()
         writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        written = 0
+        in_part = 0
         try:
-            for part in (a, b):
+            for part in old:
                 for row in self._read_rows(part):
                     writer.writerow(row)
                     data = buf.getvalue().encode("utf-8")
                     buf.seek(0)
                     buf.truncate()
-                    if written >= target and staged.part_rows and len(staged.parts) == len(keep):
+                    last = len(staged.parts) - len(keep) == k - 1
+                    if not last and in_part and in_part + len(data) / 2 > target:
                         staged.rotate()
+                        in_part = 0
                     if len(data) > staged.room():
                         staged.rotate()
+                        in_part = 0
                     staged.add(data, 1)
-                    written += len(data)
+                    in_part += len(data)
             staged.rotate()
         except BaseException:
             staged.discard()
             raise
         new = staged.parts[len(keep):]
-        if len(new) != 2 or min(p.bytes for p in new) < b.bytes:
-            staged.discard()
+        if len(new) != k or min(p.bytes for p in new) <= old[-1].bytes:
+            for p in new:
+                os.remove(p.path)  # type: ignore[arg-type]
             os.rmdir(tmp_dir)
             return
-        for p in (a, b):
+        for p in old:
             os.remove(p.path)  # type: ignore[arg-type]
         for p in new:
             final = self._path(p.name)
@@ -260,4 +282,4 @@ class PartWriter:
             p.path = final
         os.rmdir(tmp_dir)
         self.parts = keep + new
-        self.rebalanced = True
+        self.rebalanced = k

@@ -722,7 +722,8 @@ class _Run:
                                  '(document: "Use IPv4 if you want to match conversions to a Household")')
             self.log(self.warnings[-1])
         if self.writer.rebalanced:
-            self.note("the last two parts were re-cut into halves so that the last is not below the minimum size")
+            self.note(f"the last {self.writer.rebalanced} parts were re-cut into parts of equal size so that the "
+                      "last is not below the minimum size")
         return PreparedUpload(parts, self.reports, list(self.first.out_columns), self.notes, self.warnings,
                               self.ipv6)
 

@@ -1,0 +1,115 @@
+"""iSpot: upload the data day's TV-conversion events.
+
+``export_conversions`` stands in for the export an advertiser runs on its warehouse
+(``SELECT ... INTO OUTFILE``, an ``S3`` unload, a ``SqlHook`` query written to CSV): one
+row per conversion of the run's data day, with the warehouse's own column names
+(``LATEST_IPADDRESS``, ``TIME_STAMP``, ``SITE_ID``) and values quoted only where needed.
+It writes synthetic rows here (deterministic per day, about 10 MB: iSpot refuses files
+under 8 MB) so the DAG runs anywhere.
+
+``upload_conversions`` maps those names onto iSpot's columns, checks every row against
+the document (IPv4, ``YYYY-MM-DD hh:mm:ss`` UTC on the data day, ``siteid``, ``app``...),
+rewrites the file into iSpot's exact format (every value quoted, ``passthru`` = 1 while
+iSpot validates the schema), splits it into parts under 200 MB named
+``conversions_<day>_<NNN>.csv`` and uploads them. Running the same day again uploads
+nothing: iSpot answers 409 for names it already has and the summary says
+``already_uploaded``.
+
+Connection: ``ispot_default`` (type ``ispot``: client_id as login, client_secret as
+password). Parameters: ``rows`` (rows exported), ``max_file_size`` (bytes per part).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from airflow.providers.common.compat.sdk import DAG, task
+
+from airflow_provider_adtech.operators.ispot import IspotConversionUploadOperator
+
+with DAG(
+    dag_id="ispot_conversions",
+    description="iSpot: validate, normalize, split and upload the daily TV-conversion file",
+    start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+    schedule="@daily",
+    catchup=False,
+    tags=["adtech", "ispot"],
+    params={"rows": 50_000, "max_file_size": 200_000_000},
+) as dag:
+
+    @task
+    def export_conversions(data_interval_start=None, params=None) -> str:
+        """Write the data day's conversions as a warehouse would export them; return the path."""
+        import csv
+        import os
+        import random
+        import tempfile
+
+        day = data_interval_start.astimezone(datetime.timezone.utc).date()
+        rnd = random.Random(day.isoformat())
+        agents = [
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Safari/537.36",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.1 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/119.0.6045.163 Mobile Safari/537.36",
+            "Roku/DVP-12.5 (12.5.0.4178-88)",
+        ]
+        events = ["purchase", "signup", "add_to_cart", "visit"]
+        custom = ["customer_new,channel_paid-search", "customer_returning,channel_email", "", "plan_annual"]
+        folder = os.path.join(tempfile.gettempdir(), "adtech-example-ispot")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"conversions_export_{day.isoformat()}.csv")
+        start = datetime.datetime.combine(day, datetime.time(0, 0))
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(["LATEST_IPADDRESS", "useragent", "TIME_STAMP", "SITE_ID", "app", "type", "customdata",
+                          "orderid", "amount"])
+            for n in range(int(params["rows"])):
+                app = rnd.random() < 0.3
+                out.writerow([
+                    f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}",
+                    agents[3] if app else rnd.choice(agents[:3]),
+                    (start + datetime.timedelta(seconds=rnd.randrange(86400))).strftime("%Y-%m-%d %H:%M:%S"),
+                    "TC-1234-5",
+                    "app" if app else "web",
+                    rnd.choice(events),
+                    rnd.choice(custom),
+                    f"ORD-{day:%Y%m%d}-{n:07d}",
+                    f"{rnd.uniform(5, 250):.2f}",
+                ])
+        return path
+
+    export = export_conversions()
+
+    upload = IspotConversionUploadOperator(
+        task_id="upload_conversions",
+        source=export,
+        column_mapping={"LATEST_IPADDRESS": "ip", "TIME_STAMP": "datetime", "SITE_ID": "siteid"},
+        passthru=True,
+        max_file_size="{{ params.max_file_size }}",
+    )
+
+    @task
+    def check_upload(summary: dict) -> dict:
+        """Fail unless every part is at iSpot (uploaded now or by an earlier run)."""
+        missing = [p["name"] for p in summary["parts"] if p["status"] not in ("uploaded", "already_uploaded")]
+        if missing:
+            raise ValueError(f"parts not at iSpot: {missing}")
+        return {
+            "data_date": summary["data_date"],
+            "rows": summary["rows"],
+            "parts": {p["name"]: p["status"] for p in summary["parts"]},
+            "delayed_processing": summary["delayed_processing"],
+        }
+
+    @task(trigger_rule="all_done")
+    def remove_export(path: str) -> None:
+        """Delete the exported file (the parts were already removed by the operator)."""
+        import os
+
+        if path and os.path.exists(path):
+            os.remove(path)
+
+    check_upload(upload.output) >> remove_export(export)
