@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import math
@@ -82,6 +83,8 @@ EXTERNAL_ID_SEPARATOR = "-"
 
 _INT_RE = re.compile(r"^\d+$")
 _DEC_RE = re.compile(r"^\d+(\.\d+)?$")
+_INT_LIST_RE = re.compile(r"^\d+(?:,\d+)*$")
+_DEC_LIST_RE = re.compile(r"^\d+(?:\.\d+)?(?:,\d+(?:\.\d+)?)*$")
 _YMD_RE = re.compile(r"^\d{8}$")
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WEEK_RE = re.compile(r"^(\d{4})([1-9]|[1-4]\d|5[0-3])$")
@@ -259,6 +262,8 @@ class _LineParser:
 
     def _int(self, raw: Mapping[str, Any], name: str) -> int | None:
         val = raw.get(name)
+        if type(val) is str and val.isascii() and val.isdigit():  # the common case, fast
+            return int(val)
         if isinstance(val, bool):
             self._problem("freewheel.integer", name, f"{name} must be an Integer, got {val!r}")
             return None
@@ -282,15 +287,17 @@ class _LineParser:
             return val.date()
         if isinstance(val, dt.date):
             return val
+        if type(val) is str:
+            day = _ymd(val)
+            if day is not None:
+                return day
         text = self._text(raw, name)
         if text is None:
             return None
         text = text.strip()
-        if _YMD_RE.match(text):
-            try:
-                return dt.datetime.strptime(text, "%Y%m%d").date()
-            except ValueError:
-                pass
+        day = _ymd(text)
+        if day is not None:
+            return day
         self._problem("freewheel.date.format", name,
                       f"{name} must be a date as YYYYMMDD (e.g. 20060102), got {text!r}")
         return None
@@ -298,6 +305,17 @@ class _LineParser:
     # -- arrays
     def _array(self, raw: Mapping[str, Any], name: str, kind: str) -> list[Any] | None:
         val = raw.get(name)
+        if type(val) is str:  # fast paths for well-formed cells; anything else is checked element by element
+            if kind == "integer":
+                if _INT_LIST_RE.match(val):
+                    return [int(x) for x in val.split(ARRAY_SEPARATOR)]
+            elif kind == "float":
+                if _DEC_LIST_RE.match(val):
+                    return val.split(ARRAY_SEPARATOR)
+            elif val.strip():
+                items = val.split(ARRAY_SEPARATOR)
+                if all(x.strip() for x in items):
+                    return items
         if isinstance(val, (list, tuple)):
             items = list(val)
         else:
@@ -447,6 +465,17 @@ class _LineParser:
                     self._problem("freewheel.syscode_inclusions.not_local", INCLUSIONS_COLUMN,
                                   f"{strays} are not local syscodes of the line's regional syscode(s)")
         return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _ymd(text: str) -> dt.date | None:
+    """``YYYYMMDD`` as a date, or None (cached: a file repeats few dates)."""
+    if not _YMD_RE.match(text):
+        return None
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
 
 
 def _fmt_set(values: Iterable[int]) -> str:
