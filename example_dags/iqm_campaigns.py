@@ -30,7 +30,7 @@ WORK_DIR = os.path.join(tempfile.gettempdir(), "adtech-examples", "iqm")
 
 with DAG(
     dag_id="iqm_campaigns",
-    description="IQM: extend the end dates and set the daily budgets of an insertion order's running campaigns",
+    description="IQM: extend end dates and set daily budgets of an insertion order's running campaigns",
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     schedule="@daily",
     catchup=False,

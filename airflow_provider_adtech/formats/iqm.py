@@ -100,7 +100,8 @@ _LIST_OPTS = ("filters", "page_size")
 
 ACTIONS: dict[str, ActionSpec] = {s.name: s for s in [
     # --- campaigns
-    ActionSpec("get_campaign", "GET /api/v2/cmp/campaign/{campaignId}", ("campaign_id",), ("is_spent_required",)),
+    ActionSpec("get_campaign", "GET /api/v2/cmp/campaign/{campaignId}", ("campaign_id",),
+               ("is_spent_required",)),
     ActionSpec("get_campaigns_data", "GET /api/v2/cmp/campaigns/data", (), ("filters",), kind="list"),
     ActionSpec("list_campaigns", "GET /api/v2/cmp/campaigns/list", (), _LIST_OPTS, kind="list"),
     ActionSpec("get_budget_info", "GET /api/v2/cmp/campaign/budgetInfo", (), ("campaign_id", "filters")),
@@ -136,7 +137,8 @@ ACTIONS: dict[str, ActionSpec] = {s.name: s for s in [
 #: every parameter an action can take (the operator's keyword arguments)
 ALL_PARAMS = ("campaign_id", "campaign_ids", "campaign_name", "end_time", "start_time", "total_budget",
               "daily_budget", "max_bid", "total_budget_update_type", "fields", "filters", "io_id", "io_ids",
-              "time_zone_id", "budget", "budget_update_type", "is_spent_required", "changes_file", "page_size")
+              "time_zone_id", "budget", "budget_update_type", "is_spent_required", "changes_file",
+              "page_size")
 
 
 def is_template(value: Any) -> bool:
@@ -281,7 +283,8 @@ class _Checker:
             self.add("iqm.number.format", f"{what} {value!r} is not a number", column)
             return None
         if num < 0:
-            self.add("iqm.budget.negative", f"{what} {value!r} is negative; it must be greater than 0", column)
+            self.add("iqm.budget.negative", f"{what} {value!r} is negative; it must be greater than 0",
+                     column)
             return None
         if num == 0:
             self.add("iqm.budget.zero", f"{what} must be greater than 0", column)
@@ -318,7 +321,8 @@ class _Checker:
             self.add("iqm.date.format", f"{what} {value!r} is not a date or a Unix timestamp", column)
             return None
         if future and when <= self.now:
-            self.add("iqm.date.past", f"{what} {when.isoformat()} is in the past (now {self.now:%Y-%m-%d %H:%M} "
+            self.add("iqm.date.past",
+                     f"{what} {when.isoformat()} is in the past (now {self.now:%Y-%m-%d %H:%M} "
                      "UTC); campaigns would stop at once", column)
             return None
         return n
@@ -398,10 +402,12 @@ def _check_io_fields(c: _Checker, fields: dict[str, Any], *, creating: bool, col
         budget_type = c._int(fields.get("ioBudgetTypeId"))
         if budget_type == IO_BUDGET_TYPE_BUDGET and fields.get("ioTotalBudget") is None:
             missing.append("ioTotalBudget")
-        if budget_type is not None and budget_type != IO_BUDGET_TYPE_BUDGET and fields.get("ioStatusId") is None:
+        impression_based = budget_type is not None and budget_type != IO_BUDGET_TYPE_BUDGET
+        if impression_based and fields.get("ioStatusId") is None:
             missing.append("ioStatusId")
         for key in missing:
-            c.add("iqm.io.required", f"{key} is a required value to create an insertion order", f"{column}.{key}")
+            c.add("iqm.io.required", f"{key} is a required value to create an insertion order",
+                  f"{column}.{key}")
     times = {}
     for key in ("ioStartTime", "ioEndTime"):
         if fields.get(key) is not None:
@@ -419,8 +425,10 @@ def _check_io_fields(c: _Checker, fields: dict[str, Any], *, creating: bool, col
             n = c.one_id(fields[key], f"{column}.{key}", key)
             if n is not None:
                 fields[key] = n
-    if fields.get("isAutoSumIoTotalBudget") is not None and not isinstance(fields["isAutoSumIoTotalBudget"], bool):
-        c.add("iqm.fields.type", "isAutoSumIoTotalBudget must be true or false", f"{column}.isAutoSumIoTotalBudget")
+    auto_sum = fields.get("isAutoSumIoTotalBudget")
+    if auto_sum is not None and not isinstance(auto_sum, bool):
+        c.add("iqm.fields.type", "isAutoSumIoTotalBudget must be true or false",
+              f"{column}.isAutoSumIoTotalBudget")
 
 
 def _check_campaign_fields(c: _Checker, fields: dict[str, Any]) -> None:
@@ -428,7 +436,8 @@ def _check_campaign_fields(c: _Checker, fields: dict[str, Any]) -> None:
         c.add("iqm.param.required", "no field to update", "fields")
     for key in sorted(fields):
         if key not in CAMPAIGN_FIELDS:
-            c.add("iqm.fields.unknown", f"{key!r} is not a campaign property of the document", f"fields.{key}")
+            c.add("iqm.fields.unknown", f"{key!r} is not a campaign property of the document",
+                  f"fields.{key}")
     for key in ("budgetDay", "budgetTotal", "maxBid"):
         if fields.get(key) is not None:
             n = c.amount(fields[key], f"fields.{key}", key)
@@ -440,7 +449,8 @@ def _check_campaign_fields(c: _Checker, fields: dict[str, Any]) -> None:
             if n is not None:
                 fields[key] = n
     if fields.get("status") is not None and fields["status"] not in CAMPAIGN_STATUSES:
-        c.add("iqm.campaign.status", f"status {fields['status']!r} is not one of {', '.join(CAMPAIGN_STATUSES)}",
+        c.add("iqm.campaign.status",
+              f"status {fields['status']!r} is not one of {', '.join(CAMPAIGN_STATUSES)}",
               "fields.status")
 
 
@@ -537,11 +547,13 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
         v["start_time"], v["end_time"] = start, end
         v["time_zone_id"] = c.one_id(get("time_zone_id"), "time_zone_id", "time zone id")
     elif action == "update_io_end_date":
-        v["end_time"] = c.epoch(get("end_time"), "end_time", unit="ms", end=True, what="ioEndTime", future=True)
+        v["end_time"] = c.epoch(get("end_time"), "end_time", unit="ms", end=True, what="ioEndTime",
+                                future=True)
     elif action == "update_io_budget":
         v["budget"] = c.amount(get("budget"), "budget", "budget")
         v["budget_update_type"] = c.choice(get("budget_update_type"), "budget_update_type",
-                                           IO_BUDGET_UPDATE_TYPES, "budgetUpdateType", "iqm.io.budget_update_type")
+                                           IO_BUDGET_UPDATE_TYPES, "budgetUpdateType",
+                                           "iqm.io.budget_update_type")
     problems.raise_if_any(f"IQM action {action!r}")
     return ValidatedAction(action, spec, v)
 
@@ -654,7 +666,8 @@ def read_changes(text: str, source: str, now: dt.datetime | None = None,
             continue
         for key in rec:
             if key not in CHANGE_KEYS:
-                c.add("iqm.changes.unknown_field", f"unknown field {key!r}; known: {', '.join(CHANGE_KEYS)}", key)
+                c.add("iqm.changes.unknown_field", f"unknown field {key!r}; known: {', '.join(CHANGE_KEYS)}",
+                      key)
         if rec.get("campaignId") is None:
             c.add("iqm.changes.campaign_id", "campaignId is missing", "campaignId")
             cid = None
@@ -662,13 +675,15 @@ def read_changes(text: str, source: str, now: dt.datetime | None = None,
             cid = c.one_id(rec["campaignId"], "campaignId", "campaignId")
         if cid is not None:
             if cid in seen:
-                c.add("iqm.changes.duplicate", f"campaign {cid} already changed on line {seen[cid]}", "campaignId")
+                c.add("iqm.changes.duplicate", f"campaign {cid} already changed on line {seen[cid]}",
+                      "campaignId")
             else:
                 seen[cid] = line
         change = CampaignChange(line=line, campaign_id=cid or 0)
         bad = cid is None
         if not any(rec.get(k) is not None for k in CHANGE_KEYS[1:6]):
-            c.add("iqm.changes.nothing", "the record changes nothing (give campaignName, endDate, totalBudget, "
+            c.add("iqm.changes.nothing",
+                  "the record changes nothing (give campaignName, endDate, totalBudget, "
                   "dailyBudget or maxBid)", None)
             bad = True
         if rec.get("campaignName") is not None:
@@ -679,10 +694,12 @@ def read_changes(text: str, source: str, now: dt.datetime | None = None,
             else:
                 change.campaign_name = name.strip()
         if rec.get("endDate") is not None:
-            change.end_date = c.epoch(rec["endDate"], "endDate", unit="s", end=True, what="endDate", future=True)
+            change.end_date = c.epoch(rec["endDate"], "endDate", unit="s", end=True, what="endDate",
+                                      future=True)
             bad |= change.end_date is None
         for key, attr, what in (("totalBudget", "total_budget", "totalBudget"),
-                                ("dailyBudget", "daily_budget", "dailyBudget"), ("maxBid", "max_bid", "maxBid")):
+                                ("dailyBudget", "daily_budget", "dailyBudget"),
+                                ("maxBid", "max_bid", "maxBid")):
             if rec.get(key) is not None:
                 val = c.amount(rec[key], key, what)
                 setattr(change, attr, val)
@@ -691,15 +708,18 @@ def read_changes(text: str, source: str, now: dt.datetime | None = None,
             kind = c.choice(rec["totalBudgetUpdateType"], "totalBudgetUpdateType", TOTAL_BUDGET_UPDATE_TYPES,
                             "totalBudgetUpdateType", "iqm.budget.update_type")
             if kind == "distribution":
-                c.add("iqm.changes.distribution", "distribution splits one total across the selected campaigns; "
-                      "it has no meaning per campaign (use the update_budget action)", "totalBudgetUpdateType")
+                c.add("iqm.changes.distribution",
+                      "distribution splits one total across the selected campaigns; "
+                      "it has no meaning per campaign (use the update_budget action)",
+                      "totalBudgetUpdateType")
                 kind = None
             if kind is None:
                 bad = True
             else:
                 change.total_budget_update_type = kind
                 if kind == "addition" and rec.get("totalBudget") is None:
-                    c.add("iqm.budget.update_type_needs_total", "totalBudgetUpdateType 'addition' is used in the "
+                    c.add("iqm.budget.update_type_needs_total",
+                          "totalBudgetUpdateType 'addition' is used in the "
                           "case of a total budget update; totalBudget is missing", "totalBudget")
                     bad = True
         if not bad:

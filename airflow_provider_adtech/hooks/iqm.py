@@ -51,8 +51,8 @@ class IqmPartialFailure(VendorApiError):
     ``applied``: the ``modified_data`` entries of the campaigns that were changed.
     """
 
-    def __init__(self, vendor: str, endpoint: str, status: int | None, vendor_message: str = "", hint: str = "",
-                 *, body: object | None = None, failures: list[dict] | None = None,
+    def __init__(self, vendor: str, endpoint: str, status: int | None, vendor_message: str = "",
+                 hint: str = "", *, body: object | None = None, failures: list[dict] | None = None,
                  applied: list[dict] | None = None):
         self.failures = list(failures or [])
         self.applied = list(applied or [])
@@ -103,7 +103,8 @@ def rows_and_total(payload: Any) -> tuple[list[Any], int | None]:
             break
     if rows is None:
         rows = next((v for v in payload.values() if isinstance(v, list)), [])
-    counts = [payload[k] for k in COUNT_KEYS if isinstance(payload.get(k), int) and not isinstance(payload[k], bool)]
+    counts = [payload[k] for k in COUNT_KEYS
+              if isinstance(payload.get(k), int) and not isinstance(payload[k], bool)]
     return rows, (max(counts) if counts else None)
 
 
@@ -230,8 +231,8 @@ class IqmHook(AdtechHook):
         if len(self._sent) >= limit:
             wait = 60.0 - (now - self._sent[0])
             if wait > 0.05:
-                self.log.info("IQM: %d requests in the last minute (limit %d); waiting %.1f s", len(self._sent),
-                              limit, wait)
+                self.log.info("IQM: %d requests in the last minute (limit %d); waiting %.1f s",
+                              len(self._sent), limit, wait)
                 self.sleep(wait)
             self._sent.popleft()
         self._sent.append(time.monotonic())
@@ -246,8 +247,8 @@ class IqmHook(AdtechHook):
         if resp.status_code == 429:
             hint = "IQM allows 20 requests a minute" + (f"; {hint}" if hint else "")
         elif resp.status_code == 403 and not hint:
-            hint = (f"check that the X-IAA-OW-ID workspace (extra ow_id of {self.conn_id!r}, else the login's "
-                    "owId) is one this user may use")
+            hint = (f"check that the X-IAA-OW-ID workspace (extra ow_id of {self.conn_id!r}, else the "
+                    "login's owId) is one this user may use")
         cls = VendorAuthError if resp.status_code in (401, 403) else VendorApiError
         return cls(self.vendor, endpoint, resp.status_code, message, hint, body=body)
 
@@ -341,7 +342,8 @@ class IqmHook(AdtechHook):
     def get_campaign(self, campaign_id: int, is_spent_required: bool = False) -> dict:
         """``GET /api/v2/cmp/campaign/{campaignId}``: basic and targeting details (``isSpentRequired``
         adds the spent)."""
-        return self.call("GET", f"/api/v2/cmp/campaign/{int(campaign_id)}", "GET /api/v2/cmp/campaign/{campaignId}",
+        return self.call("GET", f"/api/v2/cmp/campaign/{int(campaign_id)}",
+                         "GET /api/v2/cmp/campaign/{campaignId}",
                          params={"isSpentRequired": bool(is_spent_required)})
 
     def get_campaigns_data(self, filters: dict | None = None) -> list:
@@ -380,7 +382,8 @@ class IqmHook(AdtechHook):
         return self._page_of(self.call("GET", "/api/v2/cmp/campaigngroup/campaign/list",
                                        "GET /api/v2/cmp/campaigngroup/campaign/list", params=params))
 
-    def iter_campaign_groups(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE) -> Iterator[dict]:
+    def iter_campaign_groups(self, filters: dict | None = None,
+                             page_size: int = MAX_PAGE_SIZE) -> Iterator[dict]:
         """Every campaign group (with its campaigns), all pages."""
         return self.walk(lambda n, _o, size: self.list_campaign_groups_page(filters, n, size), page_size,
                          "GET /api/v2/cmp/campaigngroup/campaign/list")
@@ -413,7 +416,8 @@ class IqmHook(AdtechHook):
 
     def update_campaigns_budget(self, campaign_ids: Iterable[int], *, total_budget: float | None = None,
                                 daily_budget: float | None = None, max_bid: float | None = None,
-                                total_budget_update_type: str = "change", allow_partial: bool = False) -> dict:
+                                total_budget_update_type: str = "change",
+                                allow_partial: bool = False) -> dict:
         """``PUT /api/v2/cmp/campaigns/update_budget``: total budget, daily budget and max bid.
 
         ``totalBudgetUpdateType``: ``change`` replaces, ``distribution`` splits the total equally
@@ -422,7 +426,8 @@ class IqmHook(AdtechHook):
         :class:`IqmPartialFailure` naming each campaign, unless ``allow_partial``.
         """
         ids = [int(i) for i in campaign_ids]
-        body: dict[str, Any] = {"campaignIds": _id_text(ids), "totalBudgetUpdateType": total_budget_update_type}
+        body: dict[str, Any] = {"campaignIds": _id_text(ids),
+                                "totalBudgetUpdateType": total_budget_update_type}
         for key, val in (("totalBudget", total_budget), ("dailyBudget", daily_budget), ("maxBid", max_bid)):
             if val is not None:
                 body[key] = val
@@ -462,7 +467,8 @@ class IqmHook(AdtechHook):
                                     "IQM did not say which campaigns were changed; check them", body=payload)
         of = f" of {len(ids)}" if ids else ""
         if allow_partial:
-            self.log.warning("IQM %s: %d%s campaign(s) not changed (allow_partial): %s", endpoint, len(failures),
+            self.log.warning("IQM %s: %d%s campaign(s) not changed (allow_partial): %s", endpoint,
+                             len(failures),
                              of, listed)
             return payload
         raise IqmPartialFailure(
@@ -473,9 +479,11 @@ class IqmHook(AdtechHook):
     # ------------------------------------------------------------------ insertion orders
     def list_insertion_orders_page(self, filters: dict | None = None, page_no: int = 1,
                                    page_size: int = MAX_PAGE_SIZE, offset: int | None = None) -> Page:
-        """One page of ``POST /api/v3/cmp/io/basic/list``; with ``offset`` (which wins) instead of ``pageNo``."""
+        """One page of ``POST /api/v3/cmp/io/basic/list``; with ``offset`` (which wins) instead of
+        ``pageNo``."""
         paging = "offset" if offset is not None else "page"
-        return self._post_page("/api/v3/cmp/io/basic/list", "POST /api/v3/cmp/io/basic/list", filters, page_no,
+        return self._post_page("/api/v3/cmp/io/basic/list", "POST /api/v3/cmp/io/basic/list", filters,
+                               page_no,
                                offset or 0, page_size, paging)
 
     def iter_insertion_orders(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE,
@@ -490,29 +498,34 @@ class IqmHook(AdtechHook):
         """``POST /api/v3/cmp/io/campaign/basic/list``: campaigns grouped by IO (one row per IO with
         ``campaigns``), all pages. Filters: ``ioIds``, ``status``, ``ids`` ..."""
         return self.walk(lambda n, o, size: self._post_page(
-            "/api/v3/cmp/io/campaign/basic/list", "POST /api/v3/cmp/io/campaign/basic/list", filters, n, o, size,
+            "/api/v3/cmp/io/campaign/basic/list", "POST /api/v3/cmp/io/campaign/basic/list", filters, n, o,
+            size,
             paging), page_size, "POST /api/v3/cmp/io/campaign/basic/list")
 
     def iter_io_campaign_reports(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE,
                                  paging: str = "page") -> Iterator[dict]:
         """``POST /api/v3/cmp/io/campaigns/list``: campaigns with report figures, all pages."""
         return self.walk(lambda n, o, size: self._post_page(
-            "/api/v3/cmp/io/campaigns/list", "POST /api/v3/cmp/io/campaigns/list", filters, n, o, size, paging),
+            "/api/v3/cmp/io/campaigns/list", "POST /api/v3/cmp/io/campaigns/list", filters, n, o, size,
+            paging),
             page_size, "POST /api/v3/cmp/io/campaigns/list")
 
     def create_insertion_order(self, io: dict[str, Any]) -> dict:
         """``POST /api/v3/cmp/io/add``: sent once, never retried (a repeat would create a second IO)."""
-        return self.call("POST", "/api/v3/cmp/io/add", "POST /api/v3/cmp/io/add", idempotent=False, json=dict(io))
+        return self.call("POST", "/api/v3/cmp/io/add", "POST /api/v3/cmp/io/add", idempotent=False,
+                         json=dict(io))
 
     def duplicate_insertion_order(self, io_id: int, *, start_time: int, end_time: int, time_zone_id: int,
                                   campaign_ids: Iterable[int] | None = None) -> dict:
         """``POST /api/v3/cmp/io/duplicate`` (times in epoch milliseconds): sent once, never retried.
         Returns ``{"duplicatedCampaignIds", "duplicatedIOId"}``."""
-        body: dict[str, Any] = {"ioId": int(io_id), "ioStartTime": int(start_time), "ioEndTime": int(end_time),
+        body: dict[str, Any] = {"ioId": int(io_id), "ioStartTime": int(start_time),
+                                "ioEndTime": int(end_time),
                                 "ioTimeZoneId": int(time_zone_id)}
         if campaign_ids is not None:
             body["ioExistingCampaignIds"] = [int(i) for i in campaign_ids]
-        return self.call("POST", "/api/v3/cmp/io/duplicate", "POST /api/v3/cmp/io/duplicate", idempotent=False,
+        return self.call("POST", "/api/v3/cmp/io/duplicate", "POST /api/v3/cmp/io/duplicate",
+                         idempotent=False,
                          json=body)
 
     def delete_insertion_orders(self, io_ids: Iterable[int]) -> Any:
@@ -522,7 +535,8 @@ class IqmHook(AdtechHook):
 
     def update_insertion_order(self, io_id: int, fields: dict[str, Any]) -> Any:
         """``PATCH /api/v3/cmp/io/{ioId}``: update details (absolute values, repeatable)."""
-        return self.call("PATCH", f"/api/v3/cmp/io/{int(io_id)}", "PATCH /api/v3/cmp/io/{ioId}", idempotent=True,
+        return self.call("PATCH", f"/api/v3/cmp/io/{int(io_id)}", "PATCH /api/v3/cmp/io/{ioId}",
+                         idempotent=True,
                          json=dict(fields))
 
     def update_insertion_orders_end_date(self, io_ids: Iterable[int], end_time: int,
@@ -534,8 +548,10 @@ class IqmHook(AdtechHook):
 
     def update_insertion_orders_budget(self, io_ids: Iterable[int], budget: float,
                                        budget_update_type: str) -> Any:
-        """``PATCH /api/v3/cmp/io/update-budget``; ``budgetUpdateType`` ``add`` is sent once, never retried."""
-        body = {"ioIdsList": [int(i) for i in io_ids], "budget": budget, "budgetUpdateType": budget_update_type}
+        """``PATCH /api/v3/cmp/io/update-budget``; ``budgetUpdateType`` ``add`` is sent once, never
+        retried."""
+        body = {"ioIdsList": [int(i) for i in io_ids], "budget": budget,
+                "budgetUpdateType": budget_update_type}
         return self.call("PATCH", "/api/v3/cmp/io/update-budget", "PATCH /api/v3/cmp/io/update-budget",
                          idempotent=budget_update_type != "add", json=body)
 

@@ -159,10 +159,12 @@ class IqmCampaignOperator(BaseOperator):
         self.iqm_conn_id = iqm_conn_id
         self.aws_conn_id = aws_conn_id
         problems = check_action_at_parse(action, self._params(), f"task {self.task_id}")
-        if output_path is not None and ACTIONS.get(str(action)) is not None and ACTIONS[action].kind != "list":
+        spec = ACTIONS.get(str(action))
+        if output_path is not None and spec is not None and spec.kind != "list":
             from airflow_provider_adtech.formats.errors import Problem
 
-            problems.append(Problem("iqm.param.unused", f"action {action} returns no list; output_path would be "
+            problems.append(Problem("iqm.param.unused",
+                                    f"action {action} returns no list; output_path would be "
                                     "ignored", f"task {self.task_id}", column="output_path"))
         if problems:
             err = ValidationFailed(problems, what=f"IQM action {action!r}")
@@ -208,7 +210,8 @@ class IqmCampaignOperator(BaseOperator):
             raise ValidationFailed([Problem("iqm.changes.missing", str(exc), str(self.changes_file),
                                             column="changes_file")], what="IQM changes file") from None
         if len(paths) != 1:
-            raise ValidationFailed([Problem("iqm.changes.one_file", f"{len(paths)} files match; give exactly one",
+            raise ValidationFailed([Problem("iqm.changes.one_file",
+                                            f"{len(paths)} files match; give exactly one",
                                             str(self.changes_file), column="changes_file")],
                                    what="IQM changes file")
         path = paths[0]
@@ -234,7 +237,8 @@ class IqmCampaignOperator(BaseOperator):
                 v["campaign_ids"], v["end_time"], allow_partial=self.allow_partial))
         if action == "update_budget":
             amounts = {k: v[k] for k in ("total_budget", "daily_budget", "max_bid") if v.get(k) is not None}
-            request = {"campaignIds": v["campaign_ids"], "totalBudgetUpdateType": v["total_budget_update_type"],
+            request = {"campaignIds": v["campaign_ids"],
+                       "totalBudgetUpdateType": v["total_budget_update_type"],
                        **{_CAMEL[k]: val for k, val in amounts.items()}}
             return self._write(request, hook.update_campaigns_budget(
                 v["campaign_ids"], total_budget_update_type=v["total_budget_update_type"],
@@ -250,7 +254,8 @@ class IqmCampaignOperator(BaseOperator):
             if v.get("campaign_ids"):
                 request["ioExistingCampaignIds"] = v["campaign_ids"]
             return self._write(request, hook.duplicate_insertion_order(
-                v["io_id"], start_time=v["start_time"], end_time=v["end_time"], time_zone_id=v["time_zone_id"],
+                v["io_id"], start_time=v["start_time"], end_time=v["end_time"],
+                time_zone_id=v["time_zone_id"],
                 campaign_ids=v.get("campaign_ids")))
         if action == "delete_insertion_orders":
             return self._write({"ioIdsList": v["io_ids"]}, hook.delete_insertion_orders(v["io_ids"]))
@@ -261,7 +266,8 @@ class IqmCampaignOperator(BaseOperator):
             return self._write({"ioIdsList": v["io_ids"], "ioEndTime": v["end_time"]},
                                hook.update_insertion_orders_end_date(v["io_ids"], v["end_time"]))
         if action == "update_io_budget":
-            request = {"ioIdsList": v["io_ids"], "budget": v["budget"], "budgetUpdateType": v["budget_update_type"]}
+            request = {"ioIdsList": v["io_ids"], "budget": v["budget"],
+                       "budgetUpdateType": v["budget_update_type"]}
             return self._write(request, hook.update_insertion_orders_budget(
                 v["io_ids"], v["budget"], v["budget_update_type"]))
         raise AssertionError(f"action {action} has no handler")  # the action table and this method disagree
@@ -305,7 +311,8 @@ class IqmCampaignOperator(BaseOperator):
                 if isinstance(row, dict):
                     ids.append(_as_id(row.get(id_key)))
                     if action == "list_io_campaigns":
-                        nested.extend(_as_id(c.get("id", c.get("campaignId"))) for c in row.get("campaigns") or []
+                        nested.extend(_as_id(c.get("id", c.get("campaignId")))
+                                      for c in row.get("campaigns") or []
                                       if isinstance(c, dict))
                 if len(kept) <= self.max_xcom_rows:
                     kept.append(row)
@@ -331,7 +338,8 @@ class IqmCampaignOperator(BaseOperator):
                 tmp.close()
                 os.unlink(tmp.name)
         self.log.info("IQM %s: %d row(s)%s%s", action, count,
-                      "" if count <= self.max_xcom_rows else f" (more than {self.max_xcom_rows}: rows not in XCom)",
+                      "" if count <= self.max_xcom_rows
+                      else f" (more than {self.max_xcom_rows}: rows not in XCom)",
                       f", written to {self.output_path}" if self.output_path else "")
         return summary
 
@@ -351,7 +359,8 @@ class IqmCampaignOperator(BaseOperator):
                     cid = _as_id(r.get("id"))
                     refused.add(cid)
                     failed.append({"line": line_of.get(cid), "id": cid, "change": kind,
-                                   "campaignName": r.get("campaignName"), "errorMessage": r.get("errorMessage")})
+                                   "campaignName": r.get("campaignName"),
+                                   "errorMessage": r.get("errorMessage")})
             applied[kind].extend(i for i in ids if i not in refused)
 
         for change in changes:
@@ -385,7 +394,8 @@ class IqmCampaignOperator(BaseOperator):
             raise IqmPartialFailure(
                 hook.vendor, "apply_changes", 200, listed,
                 f"{len(failed)} change(s) from {self.changes_file} were refused; the others were applied "
-                f"({sum(len(v) for v in applied.values())}); pass allow_partial=True to accept partial results",
+                f"({sum(len(v) for v in applied.values())}); pass allow_partial=True to accept partial "
+                "results",
                 failures=failed)
         return summary
 

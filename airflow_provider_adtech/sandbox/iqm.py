@@ -111,13 +111,16 @@ class IqmSandbox(VendorSandbox):
 
     def _new_io(self, ioId: int, ioName: str, ioStartTime: int | None = None, ioEndTime: int | None = None,
                 ioTimeZoneId: int = 29, ioTotalBudget: float = 0, ioBudgetTypeId: int = 1,
-                ioStatusId: int = 1, ioBudgetDistributionMethodId: int = 1, isAutoSumIoTotalBudget: bool = True,
-                ioTotalImpressions: int | None = 0, created: int | None = None, **extra: Any) -> dict[str, Any]:
+                ioStatusId: int = 1, ioBudgetDistributionMethodId: int = 1,
+                isAutoSumIoTotalBudget: bool = True,
+                ioTotalImpressions: int | None = 0, created: int | None = None,
+                **extra: Any) -> dict[str, Any]:
         now_ms = int(time.time() * 1000)
         return {"ioId": ioId, "ioName": ioName, "ioStartTime": ioStartTime or now_ms,
                 "ioEndTime": ioEndTime or now_ms + 30 * 86400_000, "ioTimeZoneId": ioTimeZoneId,
                 "ioTotalBudget": ioTotalBudget, "ioBudgetDistributionMethodId": ioBudgetDistributionMethodId,
-                "ioBudgetTypeId": ioBudgetTypeId, "ioStatusId": ioStatusId, "ioTotalImpressions": ioTotalImpressions,
+                "ioBudgetTypeId": ioBudgetTypeId, "ioStatusId": ioStatusId,
+                "ioTotalImpressions": ioTotalImpressions,
                 "isBudgetAutoSum": isAutoSumIoTotalBudget, "owId": self.ow_id, "uowId": 188494,
                 "created": created or now_ms, "lastModified": created or now_ms, **extra}
 
@@ -276,8 +279,10 @@ class IqmSandbox(VendorSandbox):
 
     def _list_row(self, c: dict[str, Any]) -> dict[str, Any]:
         return {"id": str(c["id"]), "name": c["campaignName"], "status": c["status"], "owId": c["owId"],
-                "uowId": c["uowId"], "userEmail": c["userEmail"], "advertiser_email": None, "advertiser_id": 0,
-                "campaign_type": c["_kind"].upper(), "creative_type": "Video" if c["_kind"] == "cpv" else "Image",
+                "uowId": c["uowId"], "userEmail": c["userEmail"], "advertiser_email": None,
+                "advertiser_id": 0,
+                "campaign_type": c["_kind"].upper(),
+                "creative_type": "Video" if c["_kind"] == "cpv" else "Image",
                 "dsp_id": 0, "start_date": c["startTime"], "end_date": c["endTime"],
                 "creative_type_id": c["creativeType"], "total_budget": c["budgetTotal"], "ioId": c["ioId"]}
 
@@ -294,7 +299,8 @@ class IqmSandbox(VendorSandbox):
                 rows = [c for c in rows if conv in str(c.get("conversionIds", "")).split(",")]
             data = [_public(c) for c in rows]
         req.meta["rows"] = len(data)
-        return Response.json(200, {"statusCode": 200, "responseObject": {"data": data, "totalRecords": len(data)}})
+        return Response.json(200, {"statusCode": 200, "responseObject": {"data": data,
+                                                                         "totalRecords": len(data)}})
 
     @route("GET", r"/api/v2/cmp/campaign/budgetInfo", "iqm.budget_info")
     def budget_info(self, req: Request) -> Response:
@@ -419,7 +425,8 @@ class IqmSandbox(VendorSandbox):
             for cid in ids:
                 c = self.campaigns.get(cid)
                 if c is None or c["status"] == "deleted":
-                    reasons.append({"errorMessage": "campaign not found", "id": str(cid), "campaignName": None})
+                    reasons.append({"errorMessage": "campaign not found", "id": str(cid),
+                                    "campaignName": None})
                 elif c["startTime"] and end <= c["startTime"]:
                     reasons.append({"errorMessage": "end date cannot be before the campaign start date",
                                     "id": str(cid), "campaignName": c["campaignName"]})
@@ -428,7 +435,8 @@ class IqmSandbox(VendorSandbox):
                     modified.append(cid)
             if modified:
                 self._record("campaign_end_date", campaignIds=modified, endDate=end)
-        req.meta.update(campaignIds=ids, endDate=end, applied=modified, refused=[int(r["id"]) for r in reasons])
+        req.meta.update(campaignIds=ids, endDate=end, applied=modified,
+                        refused=[int(r["id"]) for r in reasons])
         out: dict[str, Any] = {"status": not reasons}
         if reasons:
             out["reason"] = reasons
@@ -467,11 +475,13 @@ class IqmSandbox(VendorSandbox):
             for cid in ids:
                 c = self.campaigns.get(cid)
                 if c is None or c["status"] == "deleted":
-                    reasons.append({"errorMessage": "campaign not found", "id": str(cid), "campaignName": None})
+                    reasons.append({"errorMessage": "campaign not found", "id": str(cid),
+                                    "campaignName": None})
                     continue
                 problem = _bid_problem(c, values.get("maxBid"))
                 if problem:
-                    reasons.append({"errorMessage": problem, "id": str(cid), "campaignName": c["campaignName"]})
+                    reasons.append({"errorMessage": problem, "id": str(cid),
+                                    "campaignName": c["campaignName"]})
                     continue
                 if "totalBudget" in values:
                     if kind == "change":
@@ -577,11 +587,13 @@ class IqmSandbox(VendorSandbox):
                 io = self.ios.get(io_id)
                 if io is None:
                     continue
-                if body.get("ioBudgetTypeIds") and io["ioBudgetTypeId"] not in set(_ints(body["ioBudgetTypeIds"])):
+                budget_types = set(_ints(body.get("ioBudgetTypeIds")))
+                if budget_types and io["ioBudgetTypeId"] not in budget_types:
                     continue
                 groups.append({
                     "ioId": io_id, "ioName": io["ioName"], "ioBudgetTypeId": io["ioBudgetTypeId"],
-                    "ioStatusId": io["ioStatusId"], "created": io["created"], "lastModified": io["lastModified"],
+                    "ioStatusId": io["ioStatusId"], "created": io["created"],
+                    "lastModified": io["lastModified"],
                     "owId": io["owId"], "uowId": io["uowId"], "campaignCount": len(cs),
                     "campaigns": [_basic_campaign(c) for c in cs]})
             total_ios = len(self.ios)
@@ -608,7 +620,8 @@ class IqmSandbox(VendorSandbox):
             return paging
         start, size = paging
         with self.lock:
-            camps = self._filter_campaigns(body.get("campaignStatusList"), None, None, body.get("searchField"))
+            camps = self._filter_campaigns(body.get("campaignStatusList"), None, None,
+                                           body.get("searchField"))
             if body.get("budgetTypeIdList"):
                 camps = [c for c in camps if c["budgetTypeId"] in set(_ints(body["budgetTypeIdList"]))]
             tz = body.get("timeZoneId", body.get("timezoneId"))
@@ -626,7 +639,8 @@ class IqmSandbox(VendorSandbox):
                   "clicks": 0}
         req.meta.update(rows=len(page), start=start)
         return Response.json(200, {"success": True, "data": {
-            "totalRecords": len(rows), "filteredRecords": len(rows), "recordsTotal": totals, "recordsList": page,
+            "totalRecords": len(rows), "filteredRecords": len(rows), "recordsTotal": totals,
+            "recordsList": page,
             "totalCount": len(rows)}})
 
     def _report_row(self, c: dict[str, Any]) -> dict[str, Any]:
@@ -671,7 +685,8 @@ class IqmSandbox(VendorSandbox):
             self.ios[io_id] = io
             self._record("io_add", ioId=io_id, ioName=io["ioName"])
         req.meta.update(ioId=io_id, ioName=io["ioName"])
-        out = {k: io[k] for k in ("ioId", "ioName", "ioStartTime", "ioEndTime", "ioTotalBudget", "ioTimeZoneId",
+        out = {k: io[k] for k in ("ioId", "ioName", "ioStartTime", "ioEndTime", "ioTotalBudget",
+                                  "ioTimeZoneId",
                                   "ioBudgetTypeId", "ioBudgetDistributionMethodId")}
         out.update(isAutoSumIoTotalBudget=io["isBudgetAutoSum"], ioTotalImpressions=None)
         return Response.json(200, {"success": True, "data": out})
@@ -691,7 +706,8 @@ class IqmSandbox(VendorSandbox):
             src = self.ios.get(body["ioId"])
             if src is None:
                 return _error(404, "Insertion Order not found", "ioId")
-            own = [c["id"] for c in self.campaigns.values() if c["ioId"] == src["ioId"] and c["status"] != "deleted"]
+            own = [c["id"] for c in self.campaigns.values()
+                   if c["ioId"] == src["ioId"] and c["status"] != "deleted"]
             wanted = _ints(body.get("ioExistingCampaignIds")) or own
             stray = [cid for cid in wanted if cid not in own]
             if stray:
@@ -699,7 +715,8 @@ class IqmSandbox(VendorSandbox):
                               "ioExistingCampaignIds")
             new_io = self.next_io_id
             self.next_io_id += 1
-            self.ios[new_io] = dict(src, ioId=new_io, ioName=f"{src['ioName']} copy", ioStartTime=body["ioStartTime"],
+            self.ios[new_io] = dict(src, ioId=new_io, ioName=f"{src['ioName']} copy",
+                                    ioStartTime=body["ioStartTime"],
                                     ioEndTime=body["ioEndTime"], ioTimeZoneId=body["ioTimeZoneId"])
             new_ids = []
             for cid in wanted:
@@ -709,7 +726,8 @@ class IqmSandbox(VendorSandbox):
                             campaignName=f"{self.campaigns[cid]['campaignName']} copy")
                 self.campaigns[nid] = copy
                 new_ids.append(nid)
-            self._record("io_duplicate", ioId=src["ioId"], duplicatedIOId=new_io, duplicatedCampaignIds=new_ids)
+            self._record("io_duplicate", ioId=src["ioId"], duplicatedIOId=new_io,
+                         duplicatedCampaignIds=new_ids)
         req.meta.update(ioId=src["ioId"], duplicatedIOId=new_io, duplicatedCampaignIds=new_ids)
         return Response.json(200, {"success": True, "data": {"duplicatedCampaignIds": new_ids,
                                                              "duplicatedIOId": new_io}})
@@ -736,7 +754,8 @@ class IqmSandbox(VendorSandbox):
                     c["status"] = "deleted"
             self._record("io_delete", ioIds=ids)
         req.meta["ioIds"] = ids
-        return Response.json(200, {"success": True, "data": f"{len(ids)} Insertion Orders deleted successfully"})
+        return Response.json(200, {"success": True,
+                                   "data": f"{len(ids)} Insertion Orders deleted successfully"})
 
     @route("PATCH", r"/api/v3/cmp/io/(\d+)", "iqm.io_update")
     def io_update(self, req: Request) -> Response:
@@ -821,7 +840,8 @@ STATUS_ORDER = [(0, "running", "Running"), (1, "pending", "Pending"), (2, "pause
 IO_BASIC_KEYS = ("ioId", "ioName", "ioStartTime", "ioEndTime", "ioTimeZoneId", "ioTotalBudget",
                  "ioBudgetDistributionMethodId", "ioBudgetTypeId", "ioStatusId", "ioTotalImpressions",
                  "isBudgetAutoSum")
-IO_REQUIRED = ("ioName", "ioStartTime", "ioEndTime", "ioTimeZoneId", "isAutoSumIoTotalBudget", "ioBudgetTypeId",
+IO_REQUIRED = ("ioName", "ioStartTime", "ioEndTime", "ioTimeZoneId", "isAutoSumIoTotalBudget",
+               "ioBudgetTypeId",
                "ioBudgetDistributionMethodId")
 IO_CREATE_KEYS = frozenset(IO_REQUIRED) | {"ioTotalBudget", "ioStatusId", "ioTotalImpressions"}
 #: max bid range per campaign type ("For given campaign_type max bid cannot be less than 1.00 or greater
@@ -845,7 +865,8 @@ def _public(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def _basic_campaign(c: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": c["id"], "campaignId": c["id"], "name": c["campaignName"], "creativeTypeId": c["creativeType"],
+    out = {"id": c["id"], "campaignId": c["id"], "name": c["campaignName"],
+           "creativeTypeId": c["creativeType"],
            "campaignTypeId": c["campaignTypeId"], "status": c["status"], "startTime": c["startTime"],
            "createdAt": c["createDate"], "owId": c["owId"], "timezoneId": c["timezone"],
            "targetedAudienceIds": None}
@@ -919,14 +940,16 @@ conversionIds prebidAudienceSegmentIdList campaignTypeId budgetTypeId ioId
 # The document's samples (times: campaigns in Unix seconds, insertion orders in milliseconds).
 SEED_IOS = [
     dict(ioId=15844, ioName="Test2", ioTimeZoneId=29, ioTotalBudget=59900, ioBudgetTypeId=1),
-    dict(ioId=1630, ioName="phase 2 test", ioStartTime=1792179297123, ioEndTime=1793179297123, ioTimeZoneId=29,
+    dict(ioId=1630, ioName="phase 2 test", ioStartTime=1792179297123, ioEndTime=1793179297123,
+         ioTimeZoneId=29,
          ioTotalBudget=0, ioBudgetTypeId=2, ioStatusId=1),
     dict(ioId=741, ioName="testdatasync", ioStartTime=1692860161542, ioEndTime=1696226400000, ioTimeZoneId=21,
          ioTotalBudget=100001, ioBudgetTypeId=2, ioStatusId=1),
     dict(ioId=738, ioName="IO Bharat", ioStartTime=1693251767612, ioEndTime=1693353600000, ioTimeZoneId=29,
          ioTotalBudget=1100, ioBudgetTypeId=2, ioStatusId=2),
     dict(ioId=4091, ioName="Future start date", ioBudgetTypeId=1, ioStatusId=1, created=1700726026913),
-    dict(ioId=3979, ioName="Test IO for campaign popup", ioBudgetTypeId=1, ioStatusId=1, created=1700476689502),
+    dict(ioId=3979, ioName="Test IO for campaign popup", ioBudgetTypeId=1, ioStatusId=1,
+         created=1700476689502),
     dict(ioId=225, ioName="Beatrice King", ioBudgetTypeId=1, ioStatusId=2, created=1677925263000),
     dict(ioId=48, ioName="UAW", ioBudgetTypeId=1, ioStatusId=1, created=1665500839000),
     dict(ioId=2991, ioName="Insertion Order For Donation", ioStartTime=1698446340000, ioEndTime=1698739200000,
@@ -935,11 +958,13 @@ SEED_IOS = [
 SEED_CAMPAIGNS = [
     dict(id=537599, campaignName="TestCampaign", ioId=15844, status="pending", startTime=1726518001,
          endTime=1727668800, budgetTotal=50000.0, budgetDay=1199.08, maxBid=15.0),
-    dict(id=537123, campaignName="Test1", ioId=15844, status="pending", startTime=1727755200, endTime=1730347200,
+    dict(id=537123, campaignName="Test1", ioId=15844, status="pending", startTime=1727755200,
+         endTime=1730347200,
          budgetTotal=9900.0, budgetDay=500.0, maxBid=5.0),
     dict(id=450700, campaignName="future date campaign", ioId=4091, status="running", startTime=1732690800,
          endTime=1767164400, timezone=21),
-    dict(id=451031, campaignName="no end date", ioId=3979, status="running", startTime=1701249000, timezone=21),
+    dict(id=451031, campaignName="no end date", ioId=3979, status="running", startTime=1701249000,
+         timezone=21),
     dict(id=450277, campaignName="prod-campaign-20935 copy", ioId=225, status="running", startTime=1700819565,
          endTime=1709182800),
     dict(id=20731, campaignName="prod-campaign-20731", ioId=48, status="running", startTime=1676700273,

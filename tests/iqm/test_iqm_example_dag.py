@@ -35,7 +35,8 @@ def test_example_dag_runs_against_the_sandbox(sandbox):
 
     applied = result.xcoms["apply_changes"]
     assert applied["records"] == 3 and applied["failed"] == []
-    assert sorted(applied["applied"]["end_date"]) == sorted(applied["applied"]["budget"]) == [4120, 4121, 20731]
+    assert sorted(applied["applied"]["end_date"]) == [4120, 4121, 20731]
+    assert sorted(applied["applied"]["budget"]) == [4120, 4121, 20731]
     assert applied["requests"] == 2  # one end-date call and one budget call for the three campaigns
 
     # what IQM received and now holds

@@ -90,7 +90,8 @@ def test_many_problems_collected_at_once():
     with pytest.raises(ValidationFailed) as err:
         validate_action("update_budget", {"campaign_ids": "1,x,1,0", "total_budget": "-3", "max_bid": "nan",
                                           "daily_budget": 0, "total_budget_update_type": "replace"}, now=NOW)
-    assert rules(err.value) == ["iqm.ids.integer", "iqm.ids.positive", "iqm.ids.duplicate", "iqm.budget.negative",
+    assert rules(err.value) == ["iqm.ids.integer", "iqm.ids.positive", "iqm.ids.duplicate",
+                                "iqm.budget.negative",
                                 "iqm.budget.zero", "iqm.number.format", "iqm.budget.update_type"]
     assert "nothing was sent" in str(err.value)
 

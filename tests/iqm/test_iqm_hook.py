@@ -204,8 +204,10 @@ def test_insertion_order_lifecycle(hook, iqm, sandbox):
     assert hook.delete_insertion_orders([dup["duplicatedIOId"]]) == "1 Insertion Orders deleted successfully"
     assert {iqm.campaigns[c]["status"] for c in dup["duplicatedCampaignIds"]} == {"deleted"}
     kinds = [c["kind"] for c in iqm.state()["changes"]]
-    assert kinds == ["io_add", "io_duplicate", "io_update", "io_end_date", "io_budget", "io_budget", "io_delete"]
-    budget_adds = [e for e in sandbox.journal.entries("iqm.io_update_budget") if e.meta["budgetUpdateType"] == "add"]
+    assert kinds == ["io_add", "io_duplicate", "io_update", "io_end_date", "io_budget", "io_budget",
+                     "io_delete"]
+    budget_adds = [e for e in sandbox.journal.entries("iqm.io_update_budget")
+                   if e.meta["budgetUpdateType"] == "add"]
     assert len(budget_adds) == 1
 
 
@@ -267,8 +269,8 @@ def test_429_honours_retry_after(hook, sandbox):
 def test_sandbox_rate_limit_then_retry_after(sandbox, iqm, monkeypatch):
     """The switchable limit (here 3 a second instead of 20 a minute) answers 429 with Retry-After;
     the hook waits that long and succeeds."""
-    monkeypatch.setenv("AIRFLOW_CONN_IQM_DEFAULT",
-                       sandbox.connection_env(iqm_default={"requests_per_minute": 0})["AIRFLOW_CONN_IQM_DEFAULT"])
+    env = sandbox.connection_env(iqm_default={"requests_per_minute": 0})
+    monkeypatch.setenv("AIRFLOW_CONN_IQM_DEFAULT", env["AIRFLOW_CONN_IQM_DEFAULT"])
     sandbox.configure("iqm", rate_limit=3, rate_window=1.0)
     h = IqmHook()
     waits = []
@@ -331,8 +333,8 @@ def test_refused_refresh_token_falls_back_to_login(hook, sandbox):
 
 def test_form_login_style(sandbox, monkeypatch):
     """The guide's curl form: ``grant_type=password&username&password`` to ``/api/v3/ua/oauth/token``."""
-    monkeypatch.setenv("AIRFLOW_CONN_IQM_DEFAULT",
-                       sandbox.connection_env(iqm_default={"login_style": "form"})["AIRFLOW_CONN_IQM_DEFAULT"])
+    env = sandbox.connection_env(iqm_default={"login_style": "form"})
+    monkeypatch.setenv("AIRFLOW_CONN_IQM_DEFAULT", env["AIRFLOW_CONN_IQM_DEFAULT"])
     h = IqmHook()
     assert h.get_campaign(537599)["id"] == 537599
     assert sandbox.journal.count("iqm.login") == 0

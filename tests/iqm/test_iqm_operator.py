@@ -38,7 +38,8 @@ CASES = {
     "get_campaigns_data": (dict(filters={"status": "pending"}),
                            lambda r, s, j: r["count"] == 3 and set(r["ids"]) == {537599, 537123, 445615}),
     "list_campaigns": (dict(filters={"status": "running"}, page_size=4),
-                       lambda r, s, j: r["count"] == 6 and 4120 in r["ids"] and j.count("iqm.campaigns_list") == 2),
+                       lambda r, s, j:
+                       r["count"] == 6 and 4120 in r["ids"] and j.count("iqm.campaigns_list") == 2),
     "get_budget_info": (dict(campaign_id="537599"), lambda r, s, j: r["budgetTotal"] == 50000.0),
     "list_campaign_groups": (dict(), lambda r, s, j: r["ids"] == [1, 2] and len(r["rows"]) == 2),
     "get_campaign_start": (dict(campaign_id=537123), lambda r, s, j: r["startTime"] == 1727755200),
@@ -61,13 +62,16 @@ CASES = {
     "list_insertion_orders": (dict(filters={"ioStatusIdsList": [2]}),
                               lambda r, s, j: sorted(r["ids"]) == [225, 738]),
     "list_io_campaigns": (dict(filters={"ioIds": [48], "status": ["running"]}),
-                          lambda r, s, j: r["ids"] == [48] and sorted(r["campaign_ids"]) == [4120, 4121, 20731]),
+                          lambda r, s, j: r["ids"] == [48]
+                          and sorted(r["campaign_ids"]) == [4120, 4121, 20731]),
     "list_io_campaign_reports": (dict(filters={"campaignStatusList": ["paused"]}),
                                  lambda r, s, j: r["ids"] == [192476]),
     "create_insertion_order": (dict(fields=IO),
                                lambda r, s, j: s["insertion_orders"][str(r["response"]["ioId"])]["ioName"]
-                               == "Nightly IO" and r["request"]["ioStartTime"] == _end_of(FUTURE, 1000) - 86399000),
-    "duplicate_insertion_order": (dict(io_id=48, start_time=FUTURE.isoformat(), end_time=FUTURE_MS + 30 * 86400_000,
+                               == "Nightly IO"
+                               and r["request"]["ioStartTime"] == _end_of(FUTURE, 1000) - 86399000),
+    "duplicate_insertion_order": (dict(io_id=48, start_time=FUTURE.isoformat(),
+                                       end_time=FUTURE_MS + 30 * 86400_000,
                                        time_zone_id=29, campaign_ids=[4121]),
                                   lambda r, s, j: len(r["response"]["duplicatedCampaignIds"]) == 1
                                   and str(r["response"]["duplicatedIOId"]) in s["insertion_orders"]),
@@ -78,7 +82,8 @@ CASES = {
                                lambda r, s, j: r["response"] == "Renamed saved successfully."
                                and s["insertion_orders"]["741"]["ioTotalBudget"] == 5000),
     "update_io_end_date": (dict(io_ids="741", end_time=FUTURE.isoformat()),
-                           lambda r, s, j: s["insertion_orders"]["741"]["ioEndTime"] == _end_of(FUTURE, 1000)),
+                           lambda r, s, j:
+                           s["insertion_orders"]["741"]["ioEndTime"] == _end_of(FUTURE, 1000)),
     "update_io_budget": (dict(io_ids=[741], budget=99, budget_update_type="add"),
                          lambda r, s, j: s["insertion_orders"]["741"]["ioTotalBudget"] == 100100),
 }
@@ -144,7 +149,8 @@ def test_operator_module_import_stays_light():
         "import airflow_provider_adtech.operators.iqm; new = set(sys.modules) - before; "
         "print(' '.join(sorted(new)))"
     )
-    new = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    new = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
     assert "airflow_provider_adtech.operators.iqm" in new
     heavy = [m for m in new if m.split(".")[0] in {"requests", "tenacity", "boto3", "botocore", "pytz",
                                                    "requests_toolbelt", "pydantic"}
@@ -156,7 +162,8 @@ def test_operator_module_import_stays_light():
 def test_large_list_is_summarised_and_written_in_full(sandbox, iqm, context, tmp_path):
     ids = iqm.add_campaigns(25, io_id=555)
     out = tmp_path / "out" / "campaigns.jsonl"
-    result = run(context, action="list_campaigns", filters={"ioIds": "555"}, page_size=10, output_path=str(out),
+    result = run(context, action="list_campaigns", filters={"ioIds": "555"}, page_size=10,
+                 output_path=str(out),
                  max_xcom_rows=20, max_xcom_ids=12)
     assert result["count"] == 25 and "rows" not in result
     assert result["ids"] == ids[:12] and result["ids_truncated"] is True
@@ -245,8 +252,8 @@ def test_apply_changes_partial_failure_names_file_lines(sandbox, context, tmp_pa
     ]))
     with pytest.raises(IqmPartialFailure) as err:
         run(context, action="apply_changes", changes_file=str(path))
-    assert "line 2: campaign 4120 (test cust aud dev) budget: max bid cannot be less than minimum bid 3.0" in str(
-        err.value)
+    expected = "line 2: campaign 4120 (test cust aud dev) budget: max bid cannot be less than minimum bid 3.0"
+    assert expected in str(err.value)
     ok = run(context, action="apply_changes", changes_file=str(path), allow_partial=True)
     assert ok["failed"][0]["line"] == 2 and ok["applied"]["budget"] == [20731]
 

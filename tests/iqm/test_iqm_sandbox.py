@@ -13,7 +13,8 @@ def api(sandbox):
     creds = sandbox.credentials["iqm"]
     basic = base64.b64encode(f"{creds['client_id']}:{creds['client_secret']}".encode()).decode()
     login = requests.post(f"{sandbox.url}/api/v3/ua/login", headers={"Authorization": f"Basic {basic}"},
-                          json={"grantType": "password", "email": creds["email"], "password": creds["password"]},
+                          json={"grantType": "password", "email": creds["email"],
+                                "password": creds["password"]},
                           timeout=10)
     assert login.status_code == 200 and login.json()["success"] is True
     data = login.json()["data"]
@@ -41,7 +42,8 @@ def test_login_answer_shape(api):
 
 
 def test_refresh_answer_is_not_wrapped(api, sandbox):
-    resp = requests.post(f"{sandbox.url}/api/v3/ua/oauth/token", headers={"Authorization": f"Basic {api.basic}"},
+    resp = requests.post(f"{sandbox.url}/api/v3/ua/oauth/token",
+                         headers={"Authorization": f"Basic {api.basic}"},
                          data={"grant_type": "refresh_token", "refresh_token": api.login["refresh_token"]},
                          timeout=10)
     assert resp.status_code == 200 and "access_token" in resp.json() and "data" not in resp.json()
@@ -84,7 +86,8 @@ def test_paging_limits_and_offset_wins(api, sandbox):
 
 def test_budget_update_reasons_as_in_the_document(api, sandbox):
     resp = api("PUT", "/api/v2/cmp/campaigns/update_budget",
-               json={"campaignIds": "4120,4121,20731", "maxBid": 0.5, "totalBudgetUpdateType": "change"}).json()
+               json={"campaignIds": "4120,4121,20731", "maxBid": 0.5,
+                     "totalBudgetUpdateType": "change"}).json()
     obj = resp["responseObject"]
     assert obj["status"] is False
     assert obj["reason"] == [
@@ -96,7 +99,8 @@ def test_budget_update_reasons_as_in_the_document(api, sandbox):
     assert [m["campaingId"] for m in obj["modified_data"]] == [20731]
     bad_type = api("PUT", "/api/v2/cmp/campaigns/update_budget",
                    json={"campaignIds": 20731, "totalBudget": 5, "totalBudgetUpdateType": "add"})
-    assert bad_type.status_code == 400 and bad_type.json()["errorObjects"][0]["field"] == "totalBudgetUpdateType"
+    assert bad_type.status_code == 400
+    assert bad_type.json()["errorObjects"][0]["field"] == "totalBudgetUpdateType"
 
 
 def test_rate_limit_can_be_switched_on(api, sandbox):
