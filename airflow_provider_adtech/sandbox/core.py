@@ -167,8 +167,10 @@ class Fault:
     """Injected misbehaviour for requests whose route matches ``route``.
 
     ``kind``: ``status`` (answer ``status``, with ``Retry-After`` when ``retry_after``
-    is set), ``drop`` (close the connection without an answer), ``delay`` (sleep
-    ``delay`` seconds, then handle normally). ``skip`` matching requests pass first,
+    is set), ``drop`` (close the connection without an answer, request not handled),
+    ``drop_after`` (handle the request, then close the connection without an answer:
+    the write happened but the caller never learns it), ``delay`` (sleep ``delay``
+    seconds, then handle normally). ``skip`` matching requests pass first,
     then the fault fires ``times`` times (``-1``: forever).
     """
 
@@ -199,7 +201,7 @@ class Faults:
         self._lock = threading.Lock()
 
     def add(self, route: str, kind: str = "status", **kw: Any) -> Fault:
-        if kind not in ("status", "drop", "delay"):
+        if kind not in ("status", "drop", "drop_after", "delay"):
             raise ValueError(f"unknown fault kind {kind!r}")
         fault = Fault(route=route, kind=kind, **kw)
         with self._lock:
@@ -474,11 +476,7 @@ class SandboxServer:
             if fault is not None and fault.kind == "drop":
                 self.journal.add(vendor=vendor, route=name, method=method, path=path, status=0,
                                  request_bytes=length, response_bytes=0, fault="drop")
-                h.close_connection = True
-                try:
-                    h.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._drop(h)
                 return
             if fault is not None and fault.kind == "status":
                 headers = {}
@@ -500,10 +498,21 @@ class SandboxServer:
                 resp = Response.json(500, {"message": f"sandbox error: {type(exc).__name__}: {exc}"})
             self.journal.add(vendor=vendor, route=name, method=method, path=path, status=resp.status,
                              request_bytes=length, response_bytes=len(resp.body),
-                             fault="delay" if fault is not None else None, meta=meta)
+                             fault=fault.kind if fault is not None else None, meta=meta)
+            if fault is not None and fault.kind == "drop_after":
+                self._drop(h)
+                return
             self._send(h, resp)
         finally:
             body.close()
+
+    @staticmethod
+    def _drop(h: _Handler) -> None:
+        h.close_connection = True
+        try:
+            h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     @staticmethod
     def _send(h: _Handler, resp: Response) -> None:

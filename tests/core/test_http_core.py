@@ -235,3 +235,13 @@ def test_timeouts_apply_to_every_request(sandbox, monkeypatch):
     monkeypatch.setattr(requests.Session, "request", spy)
     hook.request("GET", "publishers/")
     assert seen["timeout"] == (2.0, 3.0)
+
+
+def test_answer_lost_after_the_write_is_retried_for_idempotent_requests(sandbox):
+    """``drop_after``: the vendor handled the request but the answer never arrived."""
+    hook = FreeWheelHook()
+    recording(hook)
+    sandbox.inject("freewheel.token_info", kind="drop_after", times=1)
+    assert hook.request("GET", INFO).status_code == 200
+    entries = sandbox.journal.entries("freewheel.token_info")
+    assert [(e.status, e.fault) for e in entries] == [(200, "drop_after"), (200, None)]
