@@ -21,10 +21,11 @@ CORPUS = Path(__file__).resolve().parent / "data" / "bad_inputs"
 
 def load_cases() -> list:
     cases = []
-    for spec_file in sorted(CORPUS.glob("*/cases.json")):
+    for spec_file in sorted(CORPUS.rglob("cases.json")):
         spec = json.loads(spec_file.read_text())
+        group = "-".join(spec_file.parent.relative_to(CORPUS).parts)
         for case in spec["cases"]:
-            cases.append(pytest.param(spec_file.parent, spec, case, id=f"{spec_file.parent.name}-{case['name']}"))
+            cases.append(pytest.param(spec_file.parent, spec, case, id=f"{group}-{case['name']}"))
     return cases
 
 
@@ -32,7 +33,7 @@ CASES = load_cases()
 
 
 def test_corpus_covers_every_vendor_with_at_least_30_inputs():
-    vendors = {p.values[0].name for p in CASES}
+    vendors = {p.values[0].relative_to(CORPUS).parts[0] for p in CASES}
     assert vendors == {"ispot", "bidswitch", "freewheel", "iqm", "oi"}
     assert len(CASES) >= 30
 
