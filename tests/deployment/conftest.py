@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from deployment_harness import EXAMPLE_DAGS, LOGICAL_DATE, DeploymentRun, run_deployment
+from deployment_harness import EXAMPLE_DAGS, LOGICAL_DATE, DeploymentRun, all_files, run_deployment, scan_for_secrets
 
 _summaries: list[str] = []
 
@@ -23,6 +25,7 @@ class DeployedExamples:
     run: DeploymentRun
     sandbox: object  # airflow_provider_adtech.sandbox.core.SandboxServer
     s3_url: str
+    token_cache_dir: Path
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +55,24 @@ def deployed_examples(tmp_path_factory) -> DeployedExamples:
             "ADTECH_TOKEN_CACHE_DIR": str(base / "token-cache"),
         }
         run = run_deployment(home, EXAMPLE_DAGS, env, logical_date=LOGICAL_DATE)
-        _summaries.append(run.summary() + f"\n  AIRFLOW_HOME kept at {home}")
-        yield DeployedExamples(run, sandbox, moto_env.get("ADTECH_SANDBOX_S3_URL", ""))
+        _summaries.append(run.summary() + "\n" + _figures(run, sandbox))
+        yield DeployedExamples(run, sandbox, moto_env.get("ADTECH_SANDBOX_S3_URL", ""), base / "token-cache")
     finally:
         if moto is not None:
             moto.stop()
         sandbox.stop()
+
+
+def _figures(run: DeploymentRun, sandbox) -> str:
+    token_routes = Counter(e.route for e in sandbox.journal.entries()
+                           if e.route.endswith(("token", "login")) and e.status == 200)
+    issued = Counter(t.vendor for t in list(sandbox.tokens._tokens.values()))
+    files = all_files(run.home / "logs") + all_files(run.deployment.output_dir)
+    secrets = sandbox.secrets()
+    _, hits = scan_for_secrets(files, secrets)
+    return (f"  token requests: {dict(sorted(token_routes.items()))}; tokens issued: {dict(sorted(issued.items()))}\n"
+            f"  secrets searched for: {len(secrets)} in {len(files)} log/output files: {len(hits)} found\n"
+            f"  AIRFLOW_HOME: {run.home}")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -374,6 +374,24 @@ class AirflowDeployment:
             ).fetchall()
         return [r[0] for r in rows]
 
+    def return_values(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        """Every task's return value (XCom) of a run, decoded from JSON."""
+        with contextlib.closing(self.db()) as db:
+            rows = db.execute(
+                "SELECT task_id, map_index, value FROM xcom WHERE dag_id=? AND run_id=? AND key='return_value'",
+                (dag_id, run_id),
+            ).fetchall()
+        out = {}
+        for task_id, map_index, value in rows:
+            if isinstance(value, (bytes, bytearray)):
+                value = value.decode("utf-8", "replace")
+            try:
+                value = json.loads(value) if value is not None else None
+            except (TypeError, ValueError):
+                pass
+            out[task_id if map_index in (-1, None) else f"{task_id}[{map_index}]"] = value
+        return out
+
     def job_types(self) -> dict[int, str]:
         with contextlib.closing(self.db()) as db:
             return {i: t for i, t in db.execute("SELECT id, job_type FROM job")}
@@ -516,6 +534,13 @@ class DeploymentRun:
     @property
     def home(self) -> Path:
         return self.deployment.home
+
+    def xcom(self, dag_id: str, task_id: str) -> Any:
+        """The return value of ``task_id`` in this run of ``dag_id`` (KeyError when none)."""
+        values = self.deployment.return_values(dag_id, self.outcomes[dag_id].run_id)
+        if task_id not in values:
+            raise KeyError(f"{dag_id}.{task_id} returned nothing; return values: {sorted(values)}")
+        return values[task_id]
 
     def tasks_of_class(self, class_name: str) -> list[tuple[str, str]]:
         """``(dag_id, task_id)`` of every task whose operator class is ``class_name``."""
