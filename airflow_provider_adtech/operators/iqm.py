@@ -185,6 +185,12 @@ class IqmCampaignOperator(BaseOperator):
         source = f"task {self.task_id}"
         try:
             va = validate_action(self.action, self._params(), source=source)
+            if self.output_path and va.spec.kind != "list":
+                from airflow_provider_adtech.formats.errors import Problem
+
+                unused = Problem("iqm.param.unused", f"action {va.action} returns no list; output_path "
+                                 "would be ignored", source, column="output_path")
+                raise ValidationFailed([unused], what=f"IQM action {va.action!r}")
             changes = self._read_changes() if self.action == "apply_changes" else None
         except ValidationFailed as exc:
             raise AdtechValidationError(str(exc), exc.problems) from None

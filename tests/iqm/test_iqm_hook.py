@@ -348,6 +348,12 @@ def test_wrong_workspace_is_an_auth_error_with_a_hint(sandbox, monkeypatch):
         IqmHook().get_campaign(537599)
 
 
+def test_logout(hook, sandbox):
+    hook.get_campaign(537599)
+    assert hook.logout() == "Logged out successfully"
+    assert sandbox.journal.count("iqm.logout", status=200) == 1
+
+
 def test_no_secret_in_errors(hook, sandbox):
     sandbox.inject("iqm.io_add", status=500, times=1)
     with pytest.raises(VendorApiError) as err:

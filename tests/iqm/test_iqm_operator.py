@@ -123,6 +123,15 @@ def test_output_path_on_a_non_list_action_fails_at_parse():
         IqmCampaignOperator(task_id="t", action="get_campaign", campaign_id=1, output_path="/tmp/x.jsonl")
 
 
+def test_output_path_checked_again_once_the_action_is_rendered(sandbox, context):
+    op = IqmCampaignOperator(task_id="t", action="{{ params.action }}", campaign_id=537599,
+                             output_path="/tmp/never.jsonl")
+    op.action = "get_campaign"  # as rendered
+    with pytest.raises(AdtechValidationError, match=r"column output_path: \[iqm.param.unused\]"):
+        op.execute(context)
+    assert sandbox.journal.count() == 0
+
+
 def test_templated_action_is_judged_at_run_time_before_any_request(sandbox, context):
     op = IqmCampaignOperator(task_id="t", action="{{ params.action }}", campaign_id=1)
     with pytest.raises(AdtechValidationError, match="iqm.action.unknown"):
