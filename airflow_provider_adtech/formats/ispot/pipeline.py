@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -44,8 +45,8 @@ from airflow_provider_adtech.formats.ispot.schema import (
     resolve_header,
 )
 
-BLOCK_BYTES = 4 << 20
-BATCH_ROWS = 10_000
+BLOCK_BYTES = 1 << 20
+BATCH_ROWS = 5_000
 #: a record longer than this is reported instead of being buffered further
 MAX_RECORD_BYTES = 64 << 20
 #: records per block read one by one before the rest of a source is re-serialized in batches
@@ -109,8 +110,9 @@ class PreparedUpload:
 
 
 # --------------------------------------------------------------------------- helpers
-def _blocks(stream: IO[bytes], counter: SourceReport, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+def _blocks(stream: IO[bytes], counter: SourceReport, size: int | None = None) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with ``\\n``; a last line without one gets it)."""
+    size = size or BLOCK_BYTES
     carry = b""
     while True:
         chunk = stream.read(size)
@@ -120,6 +122,7 @@ def _blocks(stream: IO[bytes], counter: SourceReport, size: int = BLOCK_BYTES) -
             return
         counter.bytes_read += len(chunk)
         buf = carry + chunk if carry else chunk
+        del chunk
         cut = buf.rfind(b"\n") + 1
         if cut == 0:
             carry = buf
@@ -130,10 +133,20 @@ def _blocks(stream: IO[bytes], counter: SourceReport, size: int = BLOCK_BYTES) -
             continue
         if cut == len(buf):
             carry = b""
-            yield buf
         else:
             carry = buf[cut:]
-            yield buf[:cut]
+            buf = buf[:cut]
+        yield buf
+        del buf
+
+
+def _drain(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    """``head`` then ``rest``, holding on to nothing already handed out."""
+    queue = deque(head)
+    head.clear()
+    while queue:
+        yield queue.popleft()
+    yield from rest
 
 
 def _line_breaks(value: str) -> int:
@@ -488,8 +501,9 @@ class _Run:
                         pos = end
                         continue
                 if dump is not None and slow >= SLOW_ROWS_PER_BLOCK:
-                    rest = chain([buf[pos:]], [nxt] if nxt is not None else [], blocks)
-                    self._reserialize(source, layout, rest, line, report)
+                    head = [buf[pos:]] + ([nxt] if nxt is not None else [])
+                    buf = blk = nxt = None  # type: ignore[assignment]
+                    self._reserialize(source, layout, _drain(head, blocks), line, report)
                     return
                 rec = _scan_record(buf, pos, final)
                 if rec is None:
