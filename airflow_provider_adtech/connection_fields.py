@@ -34,6 +34,17 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
         "default": "file",
         "description": "file (default, per machine), variable (shared through the metadata DB), memory",
     },
+    "token_cache_dir": {
+        "label": "Token cache folder",
+        "type": "string",
+        "description": "for token_cache=file; default $ADTECH_TOKEN_CACHE_DIR, else $AIRFLOW_HOME/adtech_token_cache",
+    },
+    "token_expiry_margin": {
+        "label": "Token renewal margin (s)",
+        "type": "number",
+        "default": 300,
+        "description": "renew this long before expiry (at most 10 % of the token's lifetime)",
+    },
 }
 
 CONNECTION_TYPES: dict[str, dict[str, Any]] = {
