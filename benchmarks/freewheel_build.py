@@ -25,9 +25,9 @@ import sys
 import tempfile
 import time
 
-COLUMNS = ["contractid", "tb_system_id", "order_start_date", "order_end_date", "advertiser_name", "advertiser_code",
-           "order_line", "spot_length", "prioritycode", "broadcast_week", "bookingdesc", "orbits", "syscode",
-           "gross_dollars", "buget_units", "duration", "networkname", "networkcode", "marketname"]
+COLUMNS = ["contractid", "tb_system_id", "order_start_date", "order_end_date", "advertiser_name",
+           "advertiser_code", "order_line", "spot_length", "prioritycode", "broadcast_week", "bookingdesc",
+           "orbits", "syscode", "gross_dollars", "buget_units", "duration", "networkname", "networkcode", "marketname"]
 
 CHILD = r"""
 import datetime as dt, json, os, resource, sys, tempfile, time
@@ -57,8 +57,8 @@ cpu = time.process_time() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 os.unlink(res.zip_path)
 os.rmdir(out)
-print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "lines": res.lines, "csv_bytes": res.csv_bytes, "zip_bytes": res.zip_bytes,
-                  "rss_after_imports_kb": base, "peak_rss_kb": peak}))
+print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "lines": res.lines, "csv_bytes": res.csv_bytes,
+                  "zip_bytes": res.zip_bytes, "rss_after_imports_kb": base, "peak_rss_kb": peak}))
 """
 
 
@@ -73,7 +73,8 @@ def write_input(path: str, lines: int) -> int:
             k = rnd.randint(1, 3)
             length = rnd.choice((15, 30, 60))
             w.writerow([
-                100000 + i // 1000, 7, "20261123", "20261129", f"Advertiser {i % 997}, Inc.", str(5000 + i % 997),
+                100000 + i // 1000, 7, "20261123", "20261129", f"Advertiser {i % 997}, Inc.",
+                str(5000 + i % 997),
                 i % 1000 + 1, length, rnd.randint(1, 9), "202648", "16:00-20:00", rnd.choice("YN"),
                 ",".join(str(rnd.randint(1000, 9999)) for _ in range(k)),
                 ",".join(f"{rnd.uniform(10, 5000):.2f}" for _ in range(k)),
@@ -92,9 +93,8 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     tmp = tempfile.mkdtemp(prefix="fw-bench-")
     try:
-        print(f"{'lines':>10} {'input MB':>9} {'wall s':>7} {'CPU s':>7} {'MB/s':>7} {'lines/s':>9} {'csv MB':>8} "
-              f"{'zip MB':>7} "
-              f"{'RSS base MB':>11} {'peak RSS MB':>11} {'peak-base':>9}")
+        print(f"{'lines':>10} {'input MB':>9} {'wall s':>7} {'CPU s':>7} {'MB/s':>7} {'lines/s':>9} "
+              f"{'csv MB':>8} {'zip MB':>7} {'RSS base MB':>11} {'peak RSS MB':>11} {'peak-base':>9}")
         for n in sizes:
             path = os.path.join(tmp, f"orders_{n}.csv")
             size = write_input(path, n)
@@ -107,8 +107,8 @@ def main() -> int:
             assert r["lines"] == n, r
             mb = size / 1e6
             base, peak = r["rss_after_imports_kb"] / 1024, r["peak_rss_kb"] / 1024
-            print(f"{n:>10} {mb:>9.1f} {r['seconds']:>7.1f} {r['cpu_seconds']:>7.1f} {mb / r['cpu_seconds']:>7.1f} "
-                  f"{n / r['cpu_seconds']:>9.0f} "
+            cpu = r["cpu_seconds"]
+            print(f"{n:>10} {mb:>9.1f} {r['seconds']:>7.1f} {cpu:>7.1f} {mb / cpu:>7.1f} {n / cpu:>9.0f} "
                   f"{r['csv_bytes'] / 1e6:>8.1f} {r['zip_bytes'] / 1e6:>7.1f} {base:>11.1f} {peak:>11.1f} "
                   f"{peak - base:>9.1f}")
     finally:

@@ -54,7 +54,8 @@ with DAG(
         markets = [(1234, "New York"), (5678, "Boston"), (4321, "Chicago")]
         dayparts = ["06:00-09:00", "16:00-20:00", "20:00-23:00"]
         rows = []
-        for contract, advertiser in ((90017, ("Acme Outdoor, Inc.", "5501")), (90018, ("Bob's Tires", "7302"))):
+        advertisers = ((90017, ("Acme Outdoor, Inc.", "5501")), (90018, ("Bob's Tires", "7302")))
+        for contract, advertiser in advertisers:
             for line in range(1, 13):
                 spots = rnd.randint(1, 3)
                 picks = [(rnd.choice(networks), rnd.choice(markets)) for _ in range(spots)]
@@ -62,7 +63,8 @@ with DAG(
                 units = [rnd.randint(1, 20) for _ in picks]
                 rows.append({
                     "contractid": contract, "tb_system_id": 7, "order_line": line,
-                    "order_start_date": monday.strftime("%Y%m%d"), "order_end_date": sunday.strftime("%Y%m%d"),
+                    "order_start_date": monday.strftime("%Y%m%d"),
+                    "order_end_date": sunday.strftime("%Y%m%d"),
                     "advertiser_name": advertiser[0], "advertiser_code": advertiser[1],
                     "spot_length": length, "prioritycode": rnd.randint(1, 5),
                     "broadcast_week": broadcast_week(monday), "bookingdesc": rnd.choice(dayparts),

@@ -339,15 +339,16 @@ class _LineParser:
                     out.append(int(text))
                     continue
                 self._problem("freewheel.array.element", where,
-                              f"element {i} of {name} must be a non-negative Integer, got {item!r} ({ARRAY_HINT})")
+                              f"element {i} of {name} must be a non-negative Integer, got {item!r} "
+                              f"({ARRAY_HINT})")
             elif kind == "float":
                 text = _decimal_text(item)
                 if text is not None:
                     out.append(text)
                     continue
                 self._problem("freewheel.array.element", where,
-                              f"element {i} of {name} must be a non-negative number like 1500.00, got {item!r} "
-                              f"({ARRAY_HINT})")
+                              f"element {i} of {name} must be a non-negative number like 1500.00, "
+                              f"got {item!r} ({ARRAY_HINT})")
             else:
                 text = str(item) if item is not None else ""
                 if text.strip() == "":
@@ -378,7 +379,8 @@ class _LineParser:
             week = week.strip()
             if not _WEEK_RE.match(week):
                 self._problem("freewheel.broadcast_week.format", "broadcast_week",
-                              f"broadcast_week must be a year and a week number 1-53 as in 20201, got {week!r}")
+                              "broadcast_week must be a year and a week number 1-53 as in 20201, "
+                              f"got {week!r}")
 
         booking = self._text(raw, "bookingdesc")
         if booking is not None:
@@ -397,7 +399,8 @@ class _LineParser:
         elif orbits_raw is None or orbits_raw == "":
             self._problem("freewheel.required", "orbits", "orbits is required")
         else:
-            self._problem("freewheel.orbits", "orbits", f"orbits must be Y (true) or N (false), got {orbits_raw!r}")
+            self._problem("freewheel.orbits", "orbits",
+                          f"orbits must be Y (true) or N (false), got {orbits_raw!r}")
 
         spot = ints["spot_length"]
         if spot is not None and spot not in self._durations:
@@ -457,8 +460,8 @@ class _LineParser:
             allowed = {x for s in syscodes for x in regional.get(s, ())}
             if not allowed:
                 self._problem("freewheel.syscode_inclusions.not_regional", INCLUSIONS_COLUMN,
-                              "syscode_inclusions are only for regional syscodes; none of the line's syscodes "
-                              f"{syscodes} is regional")
+                              "syscode_inclusions are only for regional syscodes; none of the line's "
+                              f"syscodes {syscodes} is regional")
             else:
                 strays = [x for x in out if x not in allowed]
                 if strays:
@@ -629,8 +632,8 @@ def iter_row_records(rows: Iterable[Mapping[str, Any]], source: str,
     good_keys: set[frozenset] = set()
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
-            problems.add(Problem("freewheel.record.type", f"a record must be a mapping, got {type(row).__name__}",
-                                 source, n))
+            problems.add(Problem("freewheel.record.type",
+                                 f"a record must be a mapping, got {type(row).__name__}", source, n))
             continue
         keys = frozenset(row)
         if keys not in good_keys:
@@ -854,6 +857,7 @@ def api_line_from_order(line: OrderLine) -> tuple[dict[str, Any] | None, list[tu
         return None, problems
     zones = [str(s) for s in line.syscode] + [str(s) for s in line.syscode_inclusions]
     start, _, end = line.bookingdesc.partition("-")
+    channels = [{"network_code": c} for c in dict.fromkeys(line.networkcode)]
     api = {
         "external_id": line.external_id,
         "parent_external_id": str(line.contractid),
@@ -866,7 +870,7 @@ def api_line_from_order(line: OrderLine) -> tuple[dict[str, Any] | None, list[tu
         "price": float(round(dollars / units, 4)),
         "priority_code": line.prioritycode,
         "targeting": {
-            "content": {"channel": {"include": [{"network_code": c} for c in dict.fromkeys(line.networkcode)]}},
+            "content": {"channel": {"include": channels}},
             "geo": {"zone": {"include": [{"syscode": z} for z in dict.fromkeys(zones)]}},
             "dayparts": {"days_of_week": [], "parts": [{"from": start, "to": end}]},
         },
@@ -899,7 +903,8 @@ class ApiLineValidator:
         n = n or self._n
         self._bad = False
         if not isinstance(obj, Mapping):
-            self._p("freewheel.api.type", "", f"an order line must be a JSON object, got {type(obj).__name__}", n)
+            self._p("freewheel.api.type", "",
+                    f"an order line must be a JSON object, got {type(obj).__name__}", n)
             return False
         for path in API_REQUIRED:
             if _get(obj, path) is _MISSING:
@@ -939,13 +944,15 @@ class ApiLineValidator:
         v = obj.get("price", _MISSING)
         if v is not _MISSING and (isinstance(v, bool) or not isinstance(v, (int, float))
                                   or not math.isfinite(v) or v < 0):
-            self._p("freewheel.api.price", "price", f"price must be a non-negative number of dollars, got {v!r}", n)
+            self._p("freewheel.api.price", "price",
+                    f"price must be a non-negative number of dollars, got {v!r}", n)
         self._check_list(obj, "targeting.content.channel.include", "network_code", n, may_be_empty=False)
         self._check_list(obj, "targeting.geo.zone.include", "syscode", n, may_be_empty=True)
         days = _get(obj, "targeting.dayparts.days_of_week")
         if days is not _MISSING:
             if not isinstance(days, list):
-                self._p("freewheel.api.days_of_week", "targeting.dayparts.days_of_week", "must be an array", n)
+                self._p("freewheel.api.days_of_week", "targeting.dayparts.days_of_week", "must be an array",
+                        n)
             else:
                 for i, d in enumerate(days):
                     if not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= 7:
@@ -983,8 +990,8 @@ class ApiLineValidator:
         for i, item in enumerate(items):
             v = item.get(key) if isinstance(item, Mapping) else None
             if not isinstance(v, str) or not v.strip():
-                self._p(f"freewheel.api.{key}", f"{path}[{i}].{key}", f"{key} must be a non-empty string, got {v!r}",
-                        n)
+                self._p(f"freewheel.api.{key}", f"{path}[{i}].{key}",
+                        f"{key} must be a non-empty string, got {v!r}", n)
 
 
 _MISSING = object()

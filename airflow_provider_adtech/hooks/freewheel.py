@@ -37,8 +37,8 @@ class LinearOrdersPartialFailure(VendorApiError, AirflowFailException):
             ids += f" and {more} more"
         super().__init__(
             "FreeWheel", endpoint, 207, "; ".join(result.messages[:3]),
-            f"{len(result.failed_records)} of {result.sent} order line(s) were not ingested (external_id: {ids}); "
-            "set allow_partial=True to accept a partial result",
+            f"{len(result.failed_records)} of {result.sent} order line(s) were not ingested "
+            f"(external_id: {ids}); set allow_partial=True to accept a partial result",
         )
 
     def __reduce__(self):
@@ -143,8 +143,9 @@ class FreeWheelHook(AdtechHook):
             body = _json_or_none(resp)
             failed = body.get("failed_records") if isinstance(body, dict) else None
             if not isinstance(failed, list):
-                raise VendorApiError(self.vendor, endpoint, 207, vendor_message_from(resp),
-                                     "a 207 answer without a failed_records list; which lines failed is unknown")
+                raise VendorApiError(
+                    self.vendor, endpoint, 207, vendor_message_from(resp),
+                    "a 207 answer without a failed_records list; which lines failed is unknown")
             result.failed_records = [str(x) for x in failed]
             result.partial_batches = 1
             msg = body.get("message")
@@ -156,7 +157,8 @@ class FreeWheelHook(AdtechHook):
             raise self.error_for(resp, endpoint, hint=f"unexpected answer {resp.status_code}")
         return result
 
-    def upsert_linear_orders(self, lines: Iterable[dict[str, Any]], batch_size: int = 500) -> LinearOrdersResult:
+    def upsert_linear_orders(self, lines: Iterable[dict[str, Any]],
+                             batch_size: int = 500) -> LinearOrdersResult:
         """Send any number of order lines, ``batch_size`` per request; return the combined answer.
 
         Every batch is sent even when an earlier one was partially refused (each is an

@@ -47,6 +47,13 @@ def run_timestamp(context: Any) -> dt.datetime:
     raise AirflowException("no logical date, run_after or data interval in the context; pass timestamp=")
 
 
+def _as_bool(value: Any) -> bool:
+    """A flag that may arrive rendered from a template (``"False"`` is false)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 class _InputMixin:
     """``rows`` (dicts, e.g. an XCom) or ``source`` (CSV paths, globs, ``s3://``) as records."""
 
@@ -183,8 +190,8 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
         aws_conn_id = self.aws_conn_id or extras.get("aws_conn_id") or "aws_default"
         if not bucket:
             raise AirflowException(
-                f"no S3 bucket: pass s3_bucket= or set the s3_bucket extra of connection {self.freewheel_conn_id!r} "
-                "(FreeWheel gives you the bucket and your dedicated folder)")
+                "no S3 bucket: pass s3_bucket= or set the s3_bucket extra of connection "
+                f"{self.freewheel_conn_id!r} (FreeWheel gives you the bucket and your dedicated folder)")
         return str(bucket), str(prefix or "").strip("/"), str(aws_conn_id)
 
     # ------------------------------------------------------------------ run
@@ -205,8 +212,8 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
             try:
                 delivery = fwf.build_delivery(
                     self._record_inputs(problems, stats), tmp, orders_date=orders_date, timestamp=timestamp,
-                    rules=rules, max_zip_bytes=int(self.max_zip_bytes), allow_empty=self.allow_empty,
-                    stats=stats, problems=problems,
+                    rules=rules, max_zip_bytes=int(self.max_zip_bytes),
+                    allow_empty=_as_bool(self.allow_empty), stats=stats, problems=problems,
                 )
             except ValidationFailed as exc:
                 raise AdtechValidationError(str(exc), exc.problems) from None
@@ -228,7 +235,8 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
             self.log.info("%s was already delivered by an earlier attempt of this run (same content); "
                           "not delivered again", uri)
         else:
-            self.log.info("delivered %d order line(s) to %s (%d bytes)", delivery.lines, uri, delivery.zip_bytes)
+            self.log.info("delivered %d order line(s) to %s (%d bytes)", delivery.lines, uri,
+                          delivery.zip_bytes)
         return {**summary, "bucket": bucket, "key": key, "uri": uri, "delivered": not delivered_before,
                 "already_delivered": delivered_before}
 
@@ -262,10 +270,11 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
         if etag == delivery.zip_md5:
             return True
         raise AdtechError(
-            f"s3://{bucket}/{key} already exists with different content (ETag {etag}, {existing.get('Size')} bytes; "
-            f"this build: MD5 {delivery.zip_md5}, {delivery.zip_bytes} bytes). It is not overwritten: FreeWheel may "
-            "have ingested it. To deliver the new orders as another file, pass a new timestamp= "
-            "(e.g. '{{ macros.datetime.utcnow() }}'). Buckets with SSE-KMS report ETags that are not MD5s.")
+            f"s3://{bucket}/{key} already exists with different content (ETag {etag}, "
+            f"{existing.get('Size')} bytes; this build: MD5 {delivery.zip_md5}, {delivery.zip_bytes} bytes). "
+            "It is not overwritten: FreeWheel may have ingested it. To deliver the new orders as another "
+            "file, pass a new timestamp= (e.g. '{{ macros.datetime.utcnow() }}'). Buckets with SSE-KMS "
+            "report ETags that are not MD5s.")
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Input files (or none for rows) -> ``s3://bucket/key`` of the delivered zip."""
@@ -297,7 +306,7 @@ def _context_id(context: Any, name: str) -> str | None:
 
 
 class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
-    """Send linear order lines to FreeWheel's ``POST /services/v4/linear_orders`` (an upsert on ``external_id``).
+    """Send linear order lines to FreeWheel's ``POST /services/v4/linear_orders`` (upsert on ``external_id``).
 
     Input is either JSON order lines (the document's "Basic Attributes" table) or
     delivery-schema rows/CSV files, mapped to order lines by
@@ -414,7 +423,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         summary = result.summary()
         summary["batches"] = result.requests
         self._lineage = (self._sources(), [hook.url(hook.linear_orders_path)])
-        if result.failed_records and not self.allow_partial:
+        if result.failed_records and not _as_bool(self.allow_partial):
             raise LinearOrdersPartialFailure(result)
         return summary
 

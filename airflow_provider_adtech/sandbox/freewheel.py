@@ -27,6 +27,10 @@ from airflow_provider_adtech.sandbox.core import Request, Response, VendorSandbo
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
+def _seconds(wait: float) -> str:
+    return str(max(1, round(wait)))
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -76,7 +80,8 @@ def line_errors(line: Any) -> list[str]:
         errs.append("priority_code is required (int)")
     channels = path("targeting.content.channel.include")
     if not isinstance(channels, list) or not channels or not all(
-            isinstance(c, dict) and isinstance(c.get("network_code"), str) and c["network_code"] for c in channels):
+            isinstance(c, dict) and isinstance(c.get("network_code"), str) and c["network_code"]
+            for c in channels):
         errs.append("targeting.content.channel.include[].network_code is required")
     zones = path("targeting.geo.zone.include")
     if not isinstance(zones, list) or not all(isinstance(z, dict) and isinstance(z.get("syscode"), str)
@@ -87,7 +92,8 @@ def line_errors(line: Any) -> list[str]:
         errs.append("targeting.dayparts.days_of_week is required: days 1-7 (it may be empty)")
     parts = path("targeting.dayparts.parts")
     if not isinstance(parts, list) or not parts or not all(
-            isinstance(p, dict) and all(isinstance(p.get(k), str) and _HHMM.match(p[k]) for k in ("from", "to"))
+            isinstance(p, dict) and all(isinstance(p.get(k), str) and _HHMM.match(p[k])
+                                        for k in ("from", "to"))
             for p in parts):
         errs.append("targeting.dayparts.parts is required: from/to as HH:MM")
     return errs
@@ -124,10 +130,10 @@ class FreeWheelSandbox(VendorSandbox):
 
     @route("POST", r"/auth/token", "freewheel.token")
     def token(self, req: Request) -> Response:
-        wait = self.rate_limited(f"token:{req.client}", self.settings.get("token_rate_limit", self.token_rate_limit),
-                                 1.0)
+        limit = self.settings.get("token_rate_limit", self.token_rate_limit)
+        wait = self.rate_limited(f"token:{req.client}", limit, 1.0)
         if wait is not None:
-            return Response.json(429, {"error": "too_many_requests"}, {"Retry-After": str(max(1, round(wait)))})
+            return Response.json(429, {"error": "too_many_requests"}, {"Retry-After": _seconds(wait)})
         form = req.form()
         if form.get("grant_type") != "password":
             return Response.json(400, {"error": "unsupported_grant_type"})
@@ -145,7 +151,8 @@ class FreeWheelSandbox(VendorSandbox):
         tok = self.bearer_ok(req)
         if tok is None:
             return Response.json(401, {"error": "invalid_token"})
-        return Response.json(200, {"resource_owner_id": tok.subject, "expires_in": int(tok.expires_at - time.time())})
+        return Response.json(200, {"resource_owner_id": tok.subject,
+                                   "expires_in": int(tok.expires_at - time.time())})
 
     @route("POST", r"/services/v4/linear[_-]orders", "freewheel.linear_orders")
     def linear_orders(self, req: Request) -> Response:
@@ -153,7 +160,7 @@ class FreeWheelSandbox(VendorSandbox):
             return Response.json(401, {"error": "invalid_token"})
         wait = self.rate_limited("api", self.settings.get("rate_limit", self.rate_limit), 1.0)
         if wait is not None:
-            return Response.json(429, {"message": "Too Many Requests"}, {"Retry-After": str(max(1, round(wait)))})
+            return Response.json(429, {"message": "Too Many Requests"}, {"Retry-After": _seconds(wait)})
         ctype = (req.header("Content-Type") or "").split(";")[0].strip().lower()
         if ctype != "application/json":
             return Response.json(406, {"message": "Not Acceptable: the request body must be JSON"})
@@ -185,6 +192,6 @@ class FreeWheelSandbox(VendorSandbox):
                         created=created, updated=updated,
                         external_ids=[ln.get("external_id") for ln in lines[:1000] if isinstance(ln, dict)])
         if failed:
-            return Response.json(207, {"message": f"{len(lines) - len(failed)} of {len(lines)} line(s) ingested",
-                                       "failed_records": failed})
+            message = f"{len(lines) - len(failed)} of {len(lines)} line(s) ingested"
+            return Response.json(207, {"message": message, "failed_records": failed})
         return Response.json(200, {})

@@ -47,7 +47,8 @@ def delivery_policy(bucket: str = FREEWHEEL_BUCKET, prefix: str = FREEWHEEL_PREF
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"arn:aws:s3:::{bucket}/{prefix}/*"]},
+            {"Effect": "Allow", "Action": ["s3:PutObject"],
+             "Resource": [f"arn:aws:s3:::{bucket}/{prefix}/*"]},
             {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"]},
         ],
     }
@@ -69,10 +70,10 @@ def prepare_freewheel_s3(session: Any, bucket: str = FREEWHEEL_BUCKET, prefix: s
         s3.create_bucket(Bucket=bucket)
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
+    principal = trusted_principal or f"arn:aws:iam::{MOTO_ACCOUNT_ID}:root"
     trust = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": trusted_principal or f"arn:aws:iam::{MOTO_ACCOUNT_ID}:root"},
-                       "Action": "sts:AssumeRole"}],
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}],
     }
     try:
         arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
@@ -83,7 +84,8 @@ def prepare_freewheel_s3(session: Any, bucket: str = FREEWHEEL_BUCKET, prefix: s
     return arn
 
 
-def aws_connections(url: str | None, arn: str, login: str = "testing", password: str = "testing") -> dict[str, dict]:
+def aws_connections(url: str | None, arn: str, login: str = "testing",
+                    password: str = "testing") -> dict[str, dict]:
     """``aws_default`` (plain keys) and ``aws_freewheel`` (assumes ``arn``) connection dicts.
 
     :param url: moto server URL, or ``None`` for in-process ``mock_aws``.

@@ -67,14 +67,17 @@ def freewheel_s3(monkeypatch):
             iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
             return iam.create_access_key(UserName=name)["AccessKey"]
 
-        allow = lambda actions, res="*": {"Version": "2012-10-17",  # noqa: E731
-                                          "Statement": [{"Effect": "Allow", "Action": actions, "Resource": res}]}
+        def allow(actions: list[str], res: Any = "*") -> dict:
+            return {"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": actions, "Resource": res}]}
         arn = role_arn()
         customer = user("airflow-workers", allow(["sts:AssumeRole"], arn))
         # "You provide FreeWheel with the ARN from your AWS account": the role trusts it
-        prepare_freewheel_s3(session, trusted_principal=f"arn:aws:iam::{MOTO_ACCOUNT_ID}:user/airflow-workers")
+        customer_arn = f"arn:aws:iam::{MOTO_ACCOUNT_ID}:user/airflow-workers"
+        prepare_freewheel_s3(session, trusted_principal=customer_arn)
         issued = user("freewheel-issued", delivery_policy())
-        data = user("customer-data", allow(["s3:*"], ["arn:aws:s3:::customer-data", "arn:aws:s3:::customer-data/*"]))
+        data = user("customer-data",
+                    allow(["s3:*"], ["arn:aws:s3:::customer-data", "arn:aws:s3:::customer-data/*"]))
         auditor_key = user("auditor", allow(["s3:*"]))
         auditor = boto3.client("s3", region_name="us-east-1", aws_access_key_id=auditor_key["AccessKeyId"],
                                aws_secret_access_key=auditor_key["SecretAccessKey"], aws_session_token=None)
@@ -83,5 +86,6 @@ def freewheel_s3(monkeypatch):
         monkeypatch.setenv("AIRFLOW_CONN_AWS_CUSTOMER_ONLY", _conn(customer))
         monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", _conn(data))
         # From here on every request must be allowed by IAM policies.
-        monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", ActionAuthenticatorMixin.request_count)
+        enforce_from = ActionAuthenticatorMixin.request_count
+        monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", enforce_from)
         yield FreeWheelS3(FREEWHEEL_BUCKET, FREEWHEEL_PREFIX, arn, customer, issued, auditor)

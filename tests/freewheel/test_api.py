@@ -126,7 +126,8 @@ def test_sandbox_answers_406_for_non_json_and_400_for_unparsable(sandbox, hook):
     token = hook.get_token().access_token
     url = sandbox.url + "/services/v4/linear_orders"
     auth = {"Authorization": f"Bearer {token}"}
-    r = requests.post(url, data="external_id=1", headers={**auth, "Content-Type": "application/x-www-form-urlencoded"})
+    form = {**auth, "Content-Type": "application/x-www-form-urlencoded"}
+    r = requests.post(url, data="external_id=1", headers=form)
     assert r.status_code == 406
     r = requests.post(url, data="[{not json", headers={**auth, "Content-Type": "application/json"})
     assert r.status_code == 400
@@ -150,7 +151,8 @@ def test_token_lives_seven_days(sandbox, hook):
 
 # --------------------------------------------------------------------------- operator
 def test_operator_sends_json_lines_in_batches(sandbox):
-    op = FreeWheelLinearOrderOperator(task_id="orders", order_lines=[api_line(i) for i in range(1, 6)], batch_size=2)
+    lines = [api_line(i) for i in range(1, 6)]
+    op = FreeWheelLinearOrderOperator(task_id="orders", order_lines=lines, batch_size=2)
     result = op.execute(run_context())
     assert result == {**result, "lines": 5, "ingested": 5, "failed": 0, "requests": 3, "batches": 3}
     assert [e.meta["lines"] for e in sandbox.journal.entries("freewheel.linear_orders")] == [2, 2, 1]
@@ -183,8 +185,9 @@ def test_operator_fails_on_partial_unless_allowed(sandbox, monkeypatch):
         FreeWheelLinearOrderOperator(task_id="orders", order_lines=lines, batch_size=2).execute(run_context())
     assert "1001-7-2" in str(err.value) and "allow_partial" in str(err.value)
     assert sandbox.journal.count("freewheel.linear_orders") == 2
+    # allow_partial is a template field: a rendered "True" counts as true
     result = FreeWheelLinearOrderOperator(task_id="orders", order_lines=lines, batch_size=2,
-                                          allow_partial=True).execute(run_context())
+                                          allow_partial="True").execute(run_context())
     assert result["failed_records"] == ["1001-7-2"] and result["ingested"] == 3
 
 

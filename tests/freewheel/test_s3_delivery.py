@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.util
 import io
 import re
@@ -23,8 +24,8 @@ KEY_RE = re.compile(r"^linear_orders/sandbox/linear_orders_(\d{8})_(\d{14})\.zip
 def deliver(aws_conn_id="aws_freewheel", context=None, **kwargs):
     kwargs.setdefault("rows", order_rows(3))
     op = FreeWheelS3OrderOperator(task_id="deliver", aws_conn_id=aws_conn_id,
-                                  s3_bucket="freewheel-autoscheduler-sandbox", s3_prefix="linear_orders/sandbox",
-                                  **kwargs)
+                                  s3_bucket="freewheel-autoscheduler-sandbox",
+                                  s3_prefix="linear_orders/sandbox", **kwargs)
     return op, op.execute(context or run_context())
 
 
@@ -135,8 +136,7 @@ def test_rerun_reports_earlier_delivery_and_never_overwrites(freewheel_s3):
         deliver(rows=order_rows(4))
     assert freewheel_s3.get(first["key"]) == original
     # a later run (another logical date) is a new file
-    _, other = deliver(context=run_context(day=__import__("datetime").datetime(2026, 11, 21, tzinfo=__import__(
-        "datetime").timezone.utc)))
+    _, other = deliver(context=run_context(day=dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)))
     assert sorted(freewheel_s3.keys()) == sorted([first["key"], other["key"]])
 
 

@@ -63,8 +63,8 @@ def test_api_rate_limit(sandbox):
     """"the API overall 20 requests/s" (configurable in the sandbox)."""
     sandbox.configure("freewheel", rate_limit=2)
     auth = {"Authorization": f"Bearer {token(sandbox)}"}
-    codes = [requests.post(sandbox.url + "/services/v4/linear_orders", json=[good_line()], headers=auth).status_code
-             for _ in range(3)]
+    url = sandbox.url + "/services/v4/linear_orders"
+    codes = [requests.post(url, json=[good_line()], headers=auth).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
 
 
