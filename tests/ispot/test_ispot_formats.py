@@ -444,16 +444,21 @@ def test_header_resolution_is_usable_on_its_own():
 # --------------------------------------------------------------------------- streaming
 @pytest.mark.parametrize("quoting", [csv.QUOTE_ALL, csv.QUOTE_MINIMAL], ids=["compliant", "needs-quoting"])
 def test_memory_does_not_grow_with_the_file(tmp_path, quoting):
-    """Python allocations stay bounded by the block and batch sizes, far below the file size."""
-    text = csv_text(rows(100_000), DOC_HEADER, quoting=quoting)  # ~20 MB
-    path = write(tmp_path / "in.csv", text)
-    del text
-    tracemalloc.start()
-    try:
-        prepared = prepare(tmp_path, path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert prepared.rows == 100_000
-    assert peak < 16 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
-    assert peak < Path(path).stat().st_size
+    """Python allocations are bounded by the block and batch sizes: a file four times larger
+    needs no more memory, and the peak stays below the larger file's size."""
+    peaks = []
+    for n in (40_000, 160_000):  # about 8 and 32 MB
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        path = write(folder / "in.csv", csv_text(rows(n), DOC_HEADER, quoting=quoting))
+        tracemalloc.start()
+        try:
+            prepared = prepare(folder, path)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert prepared.rows == n
+        peaks.append(peak)
+    small, large = peaks
+    assert large < small * 1.2 + (1 << 20), f"peaks {small / 1e6:.1f} -> {large / 1e6:.1f} MB"
+    assert large < 24 * 1024 * 1024 < Path(path).stat().st_size

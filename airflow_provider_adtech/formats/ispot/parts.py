@@ -14,15 +14,22 @@ import csv
 import datetime as dt
 import io
 import os
+import queue
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any
 
 from airflow_provider_adtech.formats.ispot.schema import MAX_PART_BYTES, MIN_PART_BYTES
 
 #: what deflate may still hold back in its buffers: a zip part is closed this much early
 ZIP_MARGIN = 1 << 20
+#: write (and compress) parts on a helper thread while the next rows are checked
+WRITE_BEHIND = True
+#: about the size of the blocks handed to :meth:`PartWriter.add`
+BLOCK_HINT = 1 << 20
 #: stay below the 4 GiB of plain (non-zip64) zip members
 ZIP32_LIMIT = (1 << 32) - (1 << 20)
 
@@ -91,9 +98,58 @@ class _CountingSink(io.RawIOBase):
         return self.count
 
 
+class _WriteBehind:
+    """Writes (and, for zip parts, compresses) on a helper thread while the caller validates the
+    next rows: file writes and zlib release the GIL. At most ``depth`` blocks wait."""
+
+    def __init__(self, depth: int = 2):
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._lock = threading.Lock()
+        self.pending = 0
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ispot-write-behind", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                write, data = item
+                if self.error is None:
+                    try:
+                        write(data)
+                    except BaseException as exc:
+                        self.error = exc
+                with self._lock:
+                    self.pending -= len(data)
+            finally:
+                self._queue.task_done()
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def submit(self, write: Callable[[bytes], Any], data: bytes) -> None:
+        self.check()
+        with self._lock:
+            self.pending += len(data)
+        self._queue.put((write, data))
+
+    def drain(self) -> None:
+        """Wait until every submitted block is written."""
+        self._queue.join()
+        self.check()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
 class PartWriter:
     """Rotating part files. ``room()`` says how many more bytes of rows fit the open part;
-    :meth:`add` appends rows that fit."""
+    :meth:`add` appends rows that fit. Writing happens on a helper thread (:class:`_WriteBehind`)."""
 
     def __init__(self, out_dir: str | None, header: bytes, options: SplitOptions):
         self.out_dir = out_dir
@@ -106,8 +162,14 @@ class PartWriter:
         self._rows = 0
         self._data = 0
         self.rebalanced = 0
+        self._behind: _WriteBehind | None = None
         if options.max_bytes <= len(header) + 2:
             raise ValueError("max part size is smaller than the header row")
+
+    def _writes(self) -> _WriteBehind:
+        if self._behind is None:
+            self._behind = _WriteBehind()
+        return self._behind
 
     # ------------------------------------------------------------------ state
     @property
@@ -140,17 +202,23 @@ class PartWriter:
         if not self.is_open:
             self._open()
         if self.opts.compress:
-            compressed = self._raw.tell()  # type: ignore[union-attr]
-            return max(0, min(self.opts.max_bytes - ZIP_MARGIN - compressed, ZIP32_LIMIT - self._data))
+            behind = self._writes()
+            # rows still queued count as incompressible until written; near the end, wait for them
+            room = self.opts.max_bytes - ZIP_MARGIN - self._raw.tell() - behind.pending  # type: ignore[union-attr]
+            if room < 4 * BLOCK_HINT and behind.pending:
+                behind.drain()
+                room = self.opts.max_bytes - ZIP_MARGIN - self._raw.tell()  # type: ignore[union-attr]
+            return max(0, min(room, ZIP32_LIMIT - self._data))
         return self.opts.max_bytes - self._data
 
     def add(self, data: bytes, rows: int) -> None:
         if not self.is_open:
             self._open()
-        if self.opts.compress:
-            self._member.write(data)  # type: ignore[union-attr]
+        target = self._member if self.opts.compress else self._raw
+        if WRITE_BEHIND:
+            self._writes().submit(target.write, data)  # type: ignore[union-attr]
         else:
-            self._raw.write(data)  # type: ignore[union-attr]
+            target.write(data)  # type: ignore[union-attr]
         self._data += len(data)
         self._rows += rows
 
@@ -159,6 +227,8 @@ class PartWriter:
         if not self.is_open:
             return
         name = self.opts.name(len(self.parts) + 1)
+        if self._behind is not None:
+            self._behind.drain()
         if self._zip is not None:
             self._member.close()  # type: ignore[union-attr]
             self._zip.close()
@@ -177,13 +247,25 @@ class PartWriter:
 
     def close(self) -> list[PartFile]:
         self.rotate()
+        self._stop_writes()
         if (self.opts.rebalance_below and len(self.parts) >= 2 and self.parts[-1].bytes < self.opts.rebalance_below
                 and self.out_dir):
             self._rebalance()
         return self.parts
 
+    def _stop_writes(self) -> None:
+        if self._behind is not None:
+            self._behind.close()
+            self._behind = None
+
     def discard(self) -> None:
         """Remove every part written (validation failed: nothing may be uploaded)."""
+        if self._behind is not None:
+            try:
+                self._behind.drain()
+            except BaseException:
+                pass
+            self._stop_writes()
         if self._zip is not None:
             try:
                 self._member.close()  # type: ignore[union-attr]
@@ -265,6 +347,7 @@ class PartWriter:
                     staged.add(data, 1)
                     in_part += len(data)
             staged.rotate()
+            staged._stop_writes()
         except BaseException:
             staged.discard()
             raise

@@ -26,7 +26,9 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import queue
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +48,8 @@ from airflow_provider_adtech.formats.ispot.schema import (
 )
 
 BLOCK_BYTES = 1 << 20
+#: read the next blocks on a helper thread while the current one is checked
+READ_AHEAD = True
 BATCH_ROWS = 5_000
 #: a record longer than this is reported instead of being buffered further
 MAX_RECORD_BYTES = 64 << 20
@@ -110,12 +114,61 @@ class PreparedUpload:
 
 
 # --------------------------------------------------------------------------- helpers
+def _read_lines(stream: IO[bytes], size: int) -> bytes:
+    """About ``size`` bytes, completed to the end of the line (so blocks need no re-cutting)."""
+    chunk = stream.read(size)
+    if chunk and not chunk.endswith(b"\n"):
+        chunk += stream.readline(MAX_RECORD_BYTES)
+    return chunk
+
+
+def _read_ahead(stream: IO[bytes], size: int, depth: int = 2) -> Iterator[bytes]:
+    """``stream.read(size)`` chunks, read by a helper thread while the caller checks the previous
+    ones (reads release the GIL); at most ``depth`` chunks wait in memory."""
+    chunks: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def reader() -> None:
+        try:
+            while True:
+                chunk = _read_lines(stream, size)
+                if not put(chunk) or not chunk:
+                    return
+        except BaseException as exc:  # handed to the consumer
+            put(exc)
+
+    thread = threading.Thread(target=reader, name="ispot-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+            del item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _blocks(stream: IO[bytes], counter: SourceReport, size: int | None = None) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with ``\\n``; a last line without one gets it)."""
     size = size or BLOCK_BYTES
     carry = b""
+    chunks = _read_ahead(stream, size) if READ_AHEAD else iter(lambda: _read_lines(stream, size), b"")
     while True:
-        chunk = stream.read(size)
+        chunk = next(chunks, b"")
         if not chunk:
             if carry:
                 yield carry if carry.endswith(b"\n") else carry + b"\n"
