@@ -16,8 +16,13 @@ _summaries: list[str] = []
 # for the first two polls: the sensor's one check on the worker finds nothing and defers,
 # so the wait really happens in the triggerer.
 SANDBOX_SETTINGS = {"oi": {"report_ready_after": 2}}
-# The example DAGs read these; short waits against the sandbox.
-DAG_ENV = {"ADTECH_OI_POKE_SECONDS": "1"}
+# The example DAGs read these. The Opt-Intelligence trigger polls at once, then every
+# ADTECH_OI_POKE_SECONDS: with the report ready at the third poll it fires that long after
+# the deferral. Airflow 3.3.2's scheduler fails a deferred task whose trigger fired before the
+# scheduler processed the deferring attempt's own exit event (here up to ~5 s later): "reported
+# that the task instance finished with state success, but the task instance's state attribute
+# is queued" (apache/airflow issues 66374, 72716). 12 s keeps the test clear of that window.
+DAG_ENV = {"ADTECH_OI_POKE_SECONDS": "12"}
 
 
 @dataclass
