@@ -412,6 +412,20 @@ def test_a_last_part_below_the_minimum_is_avoided_by_recutting(tmp_path):
     assert any("re-cut" in n for n in prepared.notes)
 
 
+def test_zip_parts_are_recut_by_compressed_size(tmp_path):
+    import random
+
+    rnd = random.Random(7)
+    recs = [row(i, useragent="".join(rnd.choices("abcdefghijklmnopqrstuvwxyz0123456789 ", k=180)))
+            for i in range(40_000)]  # about 11 MB, in 2 zip parts of 3.2 and 2.1 MB before the re-cut
+    prepared = prepare(tmp_path, write(tmp_path / "in.csv", csv_text(recs, DOC_HEADER)),
+                       split={"max_bytes": 4_200_000, "compress": True, "rebalance_below": 2_500_000})
+    sizes = [p.bytes for p in prepared.parts]
+    assert len(sizes) == 2 and min(sizes) >= 2_500_000 and max(sizes) <= 4_200_000, sizes
+    assert any("re-cut" in n for n in prepared.notes)
+    assert all_rows(prepared) == [[r[h] for h in DOC_HEADER] for r in recs]
+
+
 def test_part_names_are_unique_per_day_and_prefix_is_checked():
     opts = SplitOptions(day=DAY, prefix="tv-conv")
     assert opts.name(7) == "tv-conv_2026-11-20_007.csv"

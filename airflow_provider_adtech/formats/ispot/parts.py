@@ -10,7 +10,7 @@ When compressing, a part is closed by its compressed size.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import datetime as dt
 import io
 import os
@@ -18,8 +18,9 @@ import queue
 import re
 import threading
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Callable
+from itertools import chain
 from typing import IO, Any
 
 from airflow_provider_adtech.formats.ispot.schema import MAX_PART_BYTES, MIN_PART_BYTES
@@ -75,6 +76,8 @@ class PartFile:
     rows: int
     bytes: int
     data_bytes: int  # uncompressed CSV size including the header
+    #: (offset after the header, rows before it) at row boundaries, about every MB
+    marks: list[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "rows": self.rows, "bytes": self.bytes}
@@ -163,6 +166,10 @@ class PartWriter:
         self._data = 0
         self.rebalanced = 0
         self._behind: _WriteBehind | None = None
+        #: rows are handed over in pieces of at most this size, so that the row boundaries
+        #: recorded for re-cutting (see ``marks``) are fine enough even for small parts
+        self.mark_step = max(4096, options.max_bytes // 32)
+        self._mark_every = min(BLOCK_HINT, self.mark_step)
         if options.max_bytes <= len(header) + 2:
             raise ValueError("max part size is smaller than the header row")
 
@@ -189,6 +196,8 @@ class PartWriter:
         self._raw = open(path, "wb") if path else _CountingSink()
         self._rows = 0
         self._data = 0
+        self._marks: list[tuple[int, int]] = []
+        self._last_mark = 0
         if self.opts.compress:
             self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, compresslevel=self.opts.compresslevel)
             self._member = self._zip.open(name[:-4] + ".csv", "w")
@@ -221,6 +230,9 @@ class PartWriter:
             target.write(data)  # type: ignore[union-attr]
         self._data += len(data)
         self._rows += rows
+        if self._data - self._last_mark >= self._mark_every:
+            self._marks.append((self._data - len(self.header), self._rows))
+            self._last_mark = self._data
 
     def rotate(self) -> None:
         """Close the open part (if it has rows); the next :meth:`add` opens a new one."""
@@ -243,7 +255,8 @@ class PartWriter:
             return
         if size > self.opts.max_bytes:
             raise RuntimeError(f"internal error: part {name} has {size} bytes, above {self.opts.max_bytes}")
-        self.parts.append(PartFile(name, self._path(name), self._rows, size, self._data))
+        marks = self._marks + [(self._data - len(self.header), self._rows)]
+        self.parts.append(PartFile(name, self._path(name), self._rows, size, self._data, marks))
 
     def close(self) -> list[PartFile]:
         self.rotate()
@@ -283,36 +296,39 @@ class PartWriter:
         self.parts = []
 
     # ------------------------------------------------------------------ rebalancing
-    def _read_rows(self, part: PartFile):
+    def _payload(self, part: PartFile):
+        """The part's rows as bytes (after the header), in pieces of about a MB."""
         assert part.path
-        if self.opts.compress:
-            with zipfile.ZipFile(part.path) as zf, zf.open(zf.namelist()[0]) as member:
-                text = io.TextIOWrapper(member, encoding="utf-8", newline="")
-                reader = csv.reader(text)
-                next(reader)
-                yield from reader
-        else:
-            with open(part.path, encoding="utf-8", newline="") as fh:
-                reader = csv.reader(fh)
-                next(reader)
-                yield from reader
+        with contextlib.ExitStack() as stack:
+            if self.opts.compress:
+                zf = stack.enter_context(zipfile.ZipFile(part.path))
+                fh = stack.enter_context(zf.open(zf.namelist()[0]))
+            else:
+                fh = stack.enter_context(open(part.path, "rb"))
+            fh.read(len(self.header))
+            while True:
+                piece = fh.read(BLOCK_HINT)
+                if not piece:
+                    return
+                yield piece
 
     def _rebalance(self) -> None:
-        """Re-cut the last parts into equal ones so that the last is not below the minimum.
+        """Re-cut the last parts into parts of about equal size so that the last is not below
+        the minimum.
 
         The fewest trailing parts ``k`` whose rows, spread evenly, give parts of at least
-        ``rebalance_below`` bytes are rewritten as ``k`` parts of about the same size. When
-        no ``k`` works (the limits are too close for this much data), nothing changes and
-        the size check reports the small part.
+        ``rebalance_below`` bytes are rewritten as ``k`` parts, cut at row boundaries recorded
+        while writing (no row is parsed again). When no ``k`` works (the limits are too close
+        for this much data) nothing changes, and the size check reports the small part.
         """
         header = len(self.header)
-        payloads = [p.data_bytes - header for p in self.parts]
         minimum = self.opts.rebalance_below
         k = None
         for n in range(2, len(self.parts) + 1):
-            total = sum(payloads[-n:])
+            tail = self.parts[-n:]
+            total = sum(p.data_bytes - header for p in tail)
             # compressed parts shrink by about the same ratio as their rows
-            ratio = sum(p.bytes for p in self.parts[-n:]) / max(1, sum(p.data_bytes for p in self.parts[-n:]))
+            ratio = sum(p.bytes for p in tail) / max(1, sum(p.data_bytes for p in tail))
             if (total / n + header) * ratio >= minimum * 1.01:
                 k = n
                 break
@@ -320,34 +336,49 @@ class PartWriter:
             return
         old = self.parts[-k:]
         keep = self.parts[:-k]
-        target = sum(payloads[-k:]) / k
+        # row boundaries over the old parts' rows laid end to end: (offset, rows before it)
+        bounds: list[tuple[int, int]] = []
+        base_off = base_rows = 0
+        for p in old:
+            bounds += [(base_off + off, base_rows + rows) for off, rows in p.marks]
+            base_off += p.data_bytes - header
+            base_rows += p.rows
+        total = base_off
+        cuts = [(0, 0)]
+        for i in range(1, k):
+            target = total * i / k
+            best = min((b for b in bounds if b[0] > cuts[-1][0]), key=lambda b: abs(b[0] - target), default=None)
+            if best is None or best[0] >= total:
+                return
+            cuts.append(best)
+        cuts.append((total, base_rows))
+
         tmp_dir = os.path.join(self.out_dir, ".rebalance")  # type: ignore[arg-type]
         os.makedirs(tmp_dir, exist_ok=True)
         staged = PartWriter(tmp_dir, self.header, SplitOptions(
             day=self.opts.day, prefix=self.opts.prefix, max_bytes=self.opts.max_bytes,
             compress=self.opts.compress, rebalance_below=0, compresslevel=self.opts.compresslevel))
         staged.parts = [PartFile(p.name, None, p.rows, p.bytes, p.data_bytes) for p in keep]
-        buf = io.StringIO()
-        writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        in_part = 0
         try:
-            for part in old:
-                for row in self._read_rows(part):
-                    writer.writerow(row)
-                    data = buf.getvalue().encode("utf-8")
-                    buf.seek(0)
-                    buf.truncate()
-                    last = len(staged.parts) - len(keep) == k - 1
-                    if not last and in_part and in_part + len(data) / 2 > target:
-                        staged.rotate()
-                        in_part = 0
-                    if len(data) > staged.room():
-                        staged.rotate()
-                        in_part = 0
-                    staged.add(data, 1)
-                    in_part += len(data)
-            staged.rotate()
+            pieces = chain.from_iterable(self._payload(p) for p in old)
+            buf = b""
+            for (start, rows_start), (end, rows_end) in zip(cuts, cuts[1:]):
+                want = end - start
+                staged.room()  # opens the part
+                while want:
+                    if not buf:
+                        buf = next(pieces)
+                    take = buf[:want]
+                    buf = buf[len(take):]
+                    want -= len(take)
+                    staged.add(take, rows_end - rows_start if not want else 0)
+                staged.rotate()
             staged._stop_writes()
+        except (RuntimeError, StopIteration):
+            # a part would come out above the maximum (or the parts changed): keep them as they are
+            staged.discard()
+            os.rmdir(tmp_dir)
+            return
         except BaseException:
             staged.discard()
             raise

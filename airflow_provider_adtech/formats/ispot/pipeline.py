@@ -309,11 +309,22 @@ class _Run:
         while data:
             room = w.room()
             if len(data) <= room:
-                w.add(data, rows)
-                return
+                if not simple or rows == 1 or len(data) <= w.mark_step:
+                    w.add(data, rows)
+                    return
+                cut = data.rfind(b"\n", 0, w.mark_step) + 1
+                if cut == 0:
+                    w.add(data, rows)
+                    return
+                n = data.count(b"\n", 0, cut)
+                w.add(data[:cut], n)
+                data = data[cut:]
+                rows -= n
+                line += n
+                continue
             if rows == 1 or not simple:
                 break
-            cut = data.rfind(b"\n", 0, room) + 1
+            cut = data.rfind(b"\n", 0, min(room, w.mark_step)) + 1 or data.rfind(b"\n", 0, room) + 1
             if cut == 0:
                 if w.part_rows == 0:
                     break
