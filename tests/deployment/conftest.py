@@ -13,9 +13,13 @@ from deployment_harness import EXAMPLE_DAGS, LOGICAL_DATE, DeploymentRun, all_fi
 _summaries: list[str] = []
 
 # Vendor behaviour for this run. Opt-Intelligence's report for the day answers no rows
-# for the first two polls: the sensor's one check on the worker finds nothing and defers,
-# so the wait really happens in the triggerer.
+# for its first two polls (counted over every caller): the sensor of ``oi_reports`` checks
+# once on the worker, finds nothing and defers; its trigger polls at once (nothing yet) and
+# again ADTECH_OI_POKE_SECONDS later, when the rows are there. ``oi_reports`` is triggered
+# first and the other DAGs (another sensor polls the same day's report) only after those
+# two polls, so the sensor's wait really happens in the triggerer, every time.
 SANDBOX_SETTINGS = {"oi": {"report_ready_after": 2}}
+LEAD_DAG = "oi_reports"
 # The example DAGs read these. The Opt-Intelligence trigger polls at once, then every
 # ADTECH_OI_POKE_SECONDS: with the report ready at the third poll it fires that long after
 # the deferral. Airflow 3.3.2's scheduler fails a deferred task whose trigger fired before the
@@ -31,6 +35,7 @@ class DeployedExamples:
     sandbox: object  # airflow_provider_adtech.sandbox.core.SandboxServer
     s3_url: str
     token_cache_dir: Path
+    lead_dag: str
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +64,17 @@ def deployed_examples(tmp_path_factory) -> DeployedExamples:
             # one token cache for every task process of the deployment (outside the logs)
             "ADTECH_TOKEN_CACHE_DIR": str(base / "token-cache"),
         }
-        run = run_deployment(home, EXAMPLE_DAGS, env, logical_date=LOGICAL_DATE)
+        ready_after = SANDBOX_SETTINGS["oi"]["report_ready_after"]
+
+        def oi_waits_in_the_triggerer() -> bool:
+            polls = [e for e in sandbox.journal.entries("oi.reports.publishers") if e.meta.get("row_start") == 1]
+            return len(polls) >= ready_after
+
+        run = run_deployment(home, EXAMPLE_DAGS, env, logical_date=LOGICAL_DATE,
+                             lead=[LEAD_DAG], lead_done=oi_waits_in_the_triggerer)
         _summaries.append(run.summary() + "\n" + _figures(run, sandbox))
-        yield DeployedExamples(run, sandbox, moto_env.get("ADTECH_SANDBOX_S3_URL", ""), base / "token-cache")
+        yield DeployedExamples(run, sandbox, moto_env.get("ADTECH_SANDBOX_S3_URL", ""), base / "token-cache",
+                               LEAD_DAG)
     finally:
         if moto is not None:
             moto.stop()
