@@ -166,6 +166,10 @@ class PartWriter:
         self._data = 0
         self.rebalanced = 0
         self._behind: _WriteBehind | None = None
+        #: CSV parts are closed at this size when set (below ``max_bytes``: even parts)
+        self.target_bytes: int | None = None
+        #: () -> (input bytes read, input bytes in all): lets parts be cut evenly
+        self.input_progress: Callable[[], tuple[int, int]] | None = None
         #: rows are handed over in pieces of at most this size, so that the row boundaries
         #: recorded for re-cutting (see ``marks``) are fine enough even for small parts
         self.mark_step = max(4096, options.max_bytes // 32)
@@ -190,7 +194,25 @@ class PartWriter:
     def _path(self, name: str) -> str | None:
         return os.path.join(self.out_dir, name) if self.out_dir else None
 
+    def _even_target(self) -> int | None:
+        """Size for the part being opened that spreads the rest of the rows evenly over the fewest
+        parts: the rest of the output is estimated from the input still to read and the output per
+        input byte so far (normalizing adds quotes). A little above the even share, so that the
+        estimate's error does not leave a tiny last part. Not for zip parts (compressed sizes)."""
+        if self.opts.compress or self.input_progress is None:
+            return None
+        done, total = self.input_progress()
+        written = sum(p.data_bytes - len(self.header) for p in self.parts)
+        ratio = written / done if done and written else 1.0
+        remaining = max(0, total - done) * ratio
+        room = self.opts.max_bytes - len(self.header)
+        if remaining <= room:
+            return None
+        parts = -(-int(remaining) // room)
+        return min(self.opts.max_bytes, len(self.header) + int(remaining / parts * 1.03))
+
     def _open(self) -> None:
+        self.target_bytes = self._even_target()
         name = self.opts.name(len(self.parts) + 1)
         path = self._path(name)
         self._raw = open(path, "wb") if path else _CountingSink()
@@ -218,7 +240,7 @@ class PartWriter:
                 behind.drain()
                 room = self.opts.max_bytes - ZIP_MARGIN - self._raw.tell()  # type: ignore[union-attr]
             return max(0, min(room, ZIP32_LIMIT - self._data))
-        return self.opts.max_bytes - self._data
+        return (self.target_bytes or self.opts.max_bytes) - self._data
 
     def add(self, data: bytes, rows: int) -> None:
         if not self.is_open:

@@ -26,6 +26,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import os
 import queue
 import re
 import threading
@@ -63,10 +64,12 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # --------------------------------------------------------------------------- sources
 @dataclass
 class FileSource:
-    """A CSV file: ``open()`` returns a context manager yielding a binary stream."""
+    """A CSV file: ``open()`` returns a context manager yielding a binary stream. ``size`` (bytes,
+    when known) lets parts be cut evenly from the start."""
 
     name: str
     open: Callable[[], Any]
+    size: int | None = None
 
 
 @dataclass
@@ -79,7 +82,7 @@ class RowsSource:
 
 
 def local_file(path: str) -> FileSource:
-    return FileSource(path, lambda: open(path, "rb"))
+    return FileSource(path, lambda: open(path, "rb"), os.path.getsize(path))
 
 
 # --------------------------------------------------------------------------- result
@@ -88,6 +91,7 @@ class SourceReport:
     name: str
     rows: int = 0
     bytes_read: int = 0
+    bytes_done: int = 0  # input bytes already turned into output (for even part sizes)
     rows_copied: int = 0
     rows_rewritten: int = 0
     blank_lines_skipped: int = 0
@@ -294,6 +298,10 @@ class _Run:
     def _start_output(self, layout: Layout) -> None:
         if self.writer is None:
             self.writer = PartWriter(self.out_dir, layout.header_bytes(), self.split)
+            sizes = [getattr(src, "size", None) for src in self.sources]
+            if sizes and all(isinstance(n, int) for n in sizes):
+                total = sum(sizes)  # type: ignore[arg-type]
+                self.writer.input_progress = lambda: (sum(r.bytes_done for r in self.reports), total)
 
     def emit(self, data: bytes, rows: int, simple: bool, per_row: Callable[[], list[bytes]] | None,
              source: str, line: int) -> None:
@@ -583,6 +591,7 @@ class _Run:
                 line += max(1, raw.count(b"\n"))
                 pos = rec.end
                 slow += 1
+            report.bytes_done += len(blk)
             blk = nxt
 
     def _record(self, source: str, layout: Layout, rec: _Record, raw: bytes, line: int, report: SourceReport,
@@ -633,6 +642,7 @@ class _Run:
         def as_text(blk: bytes) -> io.StringIO:
             text = self._decode(blk, source, state["line"], layout)
             state["line"] += blk.count(b"\n")
+            report.bytes_done += len(blk)
             return io.StringIO(text, newline="")
 
         reader = csv.reader(chain.from_iterable(map(as_text, blocks)), strict=True)
