@@ -85,11 +85,12 @@ def _figures(run: DeploymentRun, sandbox) -> str:
     token_routes = Counter(e.route for e in sandbox.journal.entries()
                            if e.route.endswith(("token", "login")) and e.status == 200)
     issued = Counter(t.vendor for t in list(sandbox.tokens._tokens.values()))
-    files = all_files(run.home / "logs") + all_files(run.deployment.output_dir)
+    files = all_files(run.home / "logs") + all_files(run.deployment.output_dir) + sorted(run.home.glob("airflow.db*"))
     secrets = sandbox.secrets()
     _, hits = scan_for_secrets(files, secrets)
     return (f"  token requests: {dict(sorted(token_routes.items()))}; tokens issued: {dict(sorted(issued.items()))}\n"
-            f"  secrets searched for: {len(secrets)} in {len(files)} log/output files: {len(hits)} found\n"
+            f"  secrets searched for: {len(secrets)} in {len(files)} log, output and database files: "
+            f"{len(hits)} found\n"
             f"  AIRFLOW_HOME: {run.home}")
 
 

@@ -61,6 +61,9 @@ def test_oi_report_sensor_deferred_and_its_trigger_fired_in_the_triggerer(deploy
         assert changes == ["running", "deferred", "running", "success"], (
             f"{dag_id}.{task_id}: expected running -> deferred -> running (resumed) -> success, got {changes}"
         )
+        task_log = "\n".join(readable_log(p.read_text("utf-8", "replace"))
+                             for p in dep.task_log_files(dag_id, run_id, task_id) if p.name == "attempt=1.log")
+        assert "Pausing task as DEFERRED" in task_log, task_log[-3000:]
         trigger_logs = dep.trigger_log_files(dag_id, run_id, task_id)
         assert trigger_logs, f"no trigger log for {dag_id}.{task_id}:\n{dep.task_log(dag_id, run_id, task_id)}"
         fired_in = []
@@ -94,12 +97,17 @@ def test_iqm_login_shared_by_every_task_process(deployed_examples):
 
 
 def test_no_credential_or_token_in_any_log_or_component_output(deployed_examples):
+    """Every credential of the five vendors and every token the sandbox issued, searched for
+    verbatim in every log file, in the output of the four Airflow commands, and in the
+    metadata database (XComs, rendered template fields, audit log)."""
     run = deployed_examples.run
     sandbox = deployed_examples.sandbox
     secrets = sandbox.secrets()
     issued = sandbox.tokens.all_values()
     assert issued, "the sandbox issued no token: nothing authenticated"
+    assert len(secrets) > len(issued)
     files = all_files(run.home / "logs") + all_files(run.deployment.output_dir)
+    files += sorted(run.home.glob("airflow.db*"))
     ran = [(o.dag_id, o.run_id, t.split("[")[0]) for o in run.outcomes.values() for t, st in o.tasks.items()
            if st in ("success", "failed", "up_for_retry")]
     assert ran
