@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 $(VENV2)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV2)
 	$(VENV2)/bin/pip install -q --upgrade pip
-	$(VENV2)/bin/pip install -q "apache-airflow==$(AIRFLOW2_VERSION)" $(PROVIDERS) -e ".[test]"
+	$(VENV2)/bin/pip install -q "apache-airflow==$(AIRFLOW2_VERSION)" $(PROVIDERS) apache-airflow-providers-openlineage -e ".[test]"
 	touch $@
 
 ## The main job: every example DAG against the sandbox and moto S3, with a summary.
