@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from deployment_harness import EXAMPLE_DAGS, LOGICAL_DATE, DeploymentRun, all_files, run_deployment, scan_for_secrets
+from deployment_harness import (
+    EXAMPLE_DAGS,
+    LOGICAL_DATE,
+    DeploymentRun,
+    all_files,
+    run_deployment,
+    scan_for_secrets,
+)
 
 _summaries: list[str] = []
 
@@ -67,7 +74,8 @@ def deployed_examples(tmp_path_factory) -> DeployedExamples:
         ready_after = SANDBOX_SETTINGS["oi"]["report_ready_after"]
 
         def oi_waits_in_the_triggerer() -> bool:
-            polls = [e for e in sandbox.journal.entries("oi.reports.publishers") if e.meta.get("row_start") == 1]
+            polls = [e for e in sandbox.journal.entries("oi.reports.publishers")
+                     if e.meta.get("row_start") == 1]
             return len(polls) >= ready_after
 
         run = run_deployment(home, EXAMPLE_DAGS, env, logical_date=LOGICAL_DATE,
@@ -85,10 +93,12 @@ def _figures(run: DeploymentRun, sandbox) -> str:
     token_routes = Counter(e.route for e in sandbox.journal.entries()
                            if e.route.endswith(("token", "login")) and e.status == 200)
     issued = Counter(t.vendor for t in list(sandbox.tokens._tokens.values()))
-    files = all_files(run.home / "logs") + all_files(run.deployment.output_dir) + sorted(run.home.glob("airflow.db*"))
+    files = all_files(run.home / "logs") + all_files(run.deployment.output_dir)
+    files += sorted(run.home.glob("airflow.db*"))
     secrets = sandbox.secrets()
     _, hits = scan_for_secrets(files, secrets)
-    return (f"  token requests: {dict(sorted(token_routes.items()))}; tokens issued: {dict(sorted(issued.items()))}\n"
+    return (f"  token requests: {dict(sorted(token_routes.items()))}; "
+            f"tokens issued: {dict(sorted(issued.items()))}\n"
             f"  secrets searched for: {len(secrets)} in {len(files)} log, output and database files: "
             f"{len(hits)} found\n"
             f"  AIRFLOW_HOME: {run.home}")

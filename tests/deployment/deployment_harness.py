@@ -322,17 +322,18 @@ class AirflowDeployment:
             if condition():
                 return True
             for dag_id, run_id in runs.items():
-                run = self.api("GET", f"/dags/{urllib.parse.quote(dag_id)}/dagRuns/{urllib.parse.quote(run_id)}")
+                run = self.api("GET", _run_path(dag_id, run_id))
                 if run.get("state") in TERMINAL_RUN_STATES:
                     return False
             time.sleep(0.5)
         return False
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
-        path = f"/dags/{urllib.parse.quote(dag_id)}/dagRuns/{urllib.parse.quote(run_id)}/taskInstances?limit=1000"
+        path = _run_path(dag_id, run_id) + "/taskInstances?limit=1000"
         out = {}
         for ti in self.api("GET", path).get("task_instances", []):
-            key = ti["task_id"] if ti.get("map_index", -1) in (-1, None) else f"{ti['task_id']}[{ti['map_index']}]"
+            mapped = ti.get("map_index", -1) not in (-1, None)
+            key = f"{ti['task_id']}[{ti['map_index']}]" if mapped else ti["task_id"]
             out[key] = ti.get("state")
         return out
 
@@ -351,7 +352,7 @@ class AirflowDeployment:
         while pending and time.monotonic() < deadline:
             self._check_processes()
             for dag_id, run_id in list(pending.items()):
-                run = self.api("GET", f"/dags/{urllib.parse.quote(dag_id)}/dagRuns/{urllib.parse.quote(run_id)}")
+                run = self.api("GET", _run_path(dag_id, run_id))
                 state = run.get("state")
                 tasks = self.task_states(dag_id, run_id)
                 if state not in TERMINAL_RUN_STATES and any(s in FAILING_TASK_STATES for s in tasks.values()):
@@ -373,9 +374,13 @@ class AirflowDeployment:
         return path.read_text("utf-8", "replace") if path.exists() else ""
 
     def output_tail(self, *names: str, chars: int = 3000) -> str:
-        return "\n".join(f"--- {n} output (tail) ---\n{self.output(n)[-chars:]}" for n in (names or COMPONENTS))
+        return "\n".join(
+            f"--- {n} output (tail) ---\n{self.output(n)[-chars:]}" for n in (names or COMPONENTS)
+        )
 
-    def task_log_files(self, dag_id: str, run_id: str | None = None, task_id: str | None = None) -> list[Path]:
+    def task_log_files(
+        self, dag_id: str, run_id: str | None = None, task_id: str | None = None
+    ) -> list[Path]:
         root = self.home / "logs" / f"dag_id={dag_id}"
         if run_id:
             root = root / f"run_id={run_id}"
@@ -408,7 +413,8 @@ class AirflowDeployment:
         """Every task's return value (XCom) of a run, decoded from JSON."""
         with contextlib.closing(self.db()) as db:
             rows = db.execute(
-                "SELECT task_id, map_index, value FROM xcom WHERE dag_id=? AND run_id=? AND key='return_value'",
+                "SELECT task_id, map_index, value FROM xcom"
+                " WHERE dag_id=? AND run_id=? AND key='return_value'",
                 (dag_id, run_id),
             ).fetchall()
         out = {}
@@ -435,6 +441,10 @@ class AirflowDeployment:
             if m:
                 out[int(m.group(1))] = path
         return out
+
+
+def _run_path(dag_id: str, run_id: str) -> str:
+    return f"/dags/{urllib.parse.quote(dag_id)}/dagRuns/{urllib.parse.quote(run_id)}"
 
 
 def readable_log(text: str) -> str:
@@ -511,7 +521,9 @@ class SecretHit:
     line: int
 
 
-def scan_for_secrets(files: Iterable[Path], secret_values: Iterable[str], min_len: int = 8) -> tuple[int, list[SecretHit]]:
+def scan_for_secrets(
+    files: Iterable[Path], secret_values: Iterable[str], min_len: int = 8
+) -> tuple[int, list[SecretHit]]:
     """Look for every secret value, verbatim, in every file; return (files scanned, hits).
 
     Hits name the file, the line and the secret's index, never the secret itself. A secret
@@ -539,13 +551,6 @@ def scan_for_secrets(files: Iterable[Path], secret_values: Iterable[str], min_le
 
 def all_files(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*") if p.is_file())
-
-
-_TRIGGER_FIRED = re.compile(r"Trigger fired event")
-
-
-def trigger_fired_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if _TRIGGER_FIRED.search(line)]
 
 
 # ---------------------------------------------------------------------- one full run

@@ -43,7 +43,8 @@ def test_every_example_dag_file_is_deployed_and_triggered(deployed_examples):
 
 def test_every_run_and_every_task_succeeded(deployed_examples):
     run = deployed_examples.run
-    bad = {d: (o.state, o.failed_tasks) for d, o in run.outcomes.items() if o.state != "success" or o.failed_tasks}
+    bad = {d: (o.state, o.failed_tasks) for d, o in run.outcomes.items()
+           if o.state != "success" or o.failed_tasks}
     assert not bad, f"{run.summary()}\n\n{run.failure_report()}"
 
 
@@ -62,10 +63,13 @@ def test_oi_report_sensor_deferred_and_its_trigger_fired_in_the_triggerer(deploy
             f"{dag_id}.{task_id}: expected running -> deferred -> running (resumed) -> success, got {changes}"
         )
         task_log = "\n".join(readable_log(p.read_text("utf-8", "replace"))
-                             for p in dep.task_log_files(dag_id, run_id, task_id) if p.name == "attempt=1.log")
+                             for p in dep.task_log_files(dag_id, run_id, task_id)
+                             if p.name == "attempt=1.log")
         assert "Pausing task as DEFERRED" in task_log, task_log[-3000:]
         trigger_logs = dep.trigger_log_files(dag_id, run_id, task_id)
-        assert trigger_logs, f"no trigger log for {dag_id}.{task_id}:\n{dep.task_log(dag_id, run_id, task_id)}"
+        assert trigger_logs, (
+            f"no trigger log for {dag_id}.{task_id}:\n{dep.task_log(dag_id, run_id, task_id)}"
+        )
         fired_in = []
         for job_id, path in trigger_logs.items():
             if "Trigger fired event" in readable_log(path.read_text("utf-8", "replace")):
@@ -91,7 +95,8 @@ def test_ispot_token_requested_once_across_all_task_processes(deployed_examples)
 def test_iqm_login_shared_by_every_task_process(deployed_examples):
     """IQM: several task processes (one per task) use one login: the token cache crosses processes."""
     run, journal = deployed_examples.run, deployed_examples.sandbox.journal
-    users = [t for t in run.tasks_of_class("IqmCampaignOperator") if run.outcomes[t[0]].tasks.get(t[1]) == "success"]
+    users = [(d, t) for d, t in run.tasks_of_class("IqmCampaignOperator")
+             if run.outcomes[d].tasks.get(t) == "success"]
     assert len(users) >= 2, f"fewer than two IQM tasks: {users}"
     assert journal.count("iqm.login") == 1, [(e.route, e.status) for e in journal.entries("iqm.*")]
 

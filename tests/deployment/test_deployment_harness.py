@@ -23,7 +23,8 @@ def test_secret_scan_finds_every_planted_secret_and_names_file_and_line(tmp_path
     leaky = tmp_path / "sub" / "attempt=1.log"
     leaky.parent.mkdir()
     leaky.write_text('{"event": "ok"}\n{"event": "token eyJhbGciOi.secretpart"}\nfine\npw=hunter2hunter2\n')
-    scanned, hits = scan_for_secrets([clean, leaky], ["eyJhbGciOi.secretpart", "hunter2hunter2", "absentabsent"])
+    secrets = ["eyJhbGciOi.secretpart", "hunter2hunter2", "absentabsent"]
+    scanned, hits = scan_for_secrets([clean, leaky], secrets)
     assert scanned == 2
     assert [(h.path, h.secret_index, h.line) for h in hits] == [(str(leaky), 0, 2), (str(leaky), 1, 4)]
     assert "secretpart" not in repr(hits)
@@ -80,4 +81,5 @@ def test_failure_report_shows_the_failing_task_log(tmp_path):
                         {"d": {}}, "2026-11-20T00:00:00Z")
     report = run.failure_report()
     assert "d run r: failed" in report and "'upload': 'failed'" in report
-    assert "upload refused: 422" in report and "prep" not in report.split("unsuccessful tasks")[1].split("\n")[0]
+    assert "upload refused: 422" in report
+    assert "prep" not in report.split("unsuccessful tasks")[1].split("\n")[0]
