@@ -40,21 +40,9 @@ with DAG(
     @task
     def daily_rows(data_interval_start=None) -> list[dict]:
         """Sample figures for the data day: 24 hours for two buyer seats (deterministic)."""
-        import random
+        from _sample_data import ssp_hourly_rows
 
-        day = data_interval_start.date().isoformat()
-        rnd = random.Random(day)
-        rows = []
-        for seat in ("buyer-a", "buyer-b"):
-            for hour in range(24):
-                bids = rnd.randint(50_000, 500_000)
-                imps = rnd.randint(0, bids // 100)
-                rows.append({
-                    "date": day, "hour": hour, "seat": seat, "imps": imps,
-                    "cost": round(imps * rnd.uniform(0.5, 3.0) / 1000, 4),
-                    "bids": bids, "timeouts": rnd.randint(0, bids // 20),
-                })
-        return rows
+        return ssp_hourly_rows(data_interval_start.date())
 
     upload = BidSwitchDiscrepancyOperator(
         task_id="upload_discrepancy_report",

@@ -27,7 +27,8 @@ from airflow.providers.common.compat.sdk import DAG, task
 
 from airflow_provider_adtech.operators.freewheel import FreeWheelLinearOrderOperator, FreeWheelS3OrderOperator
 
-#: regional syscode -> its local syscodes (what a regional line "can air in")
+#: regional syscode -> its local syscodes (what a regional line "can air in");
+#: the sample lines of ``_sample_data.linear_order_lines`` use regional syscode 7001
 REGIONAL_SYSCODES = {"7001": [1234, 1235, 1236]}
 
 with DAG(
@@ -42,44 +43,9 @@ with DAG(
     @task
     def order_lines(data_interval_start=None) -> list[dict]:
         """Sample order lines for the broadcast week after the data day (deterministic)."""
-        import random
+        from _sample_data import linear_order_lines
 
-        from airflow_provider_adtech.formats.freewheel import broadcast_week
-
-        day = data_interval_start.date()
-        monday = day + datetime.timedelta(days=7 - day.weekday())
-        sunday = monday + datetime.timedelta(days=6)
-        rnd = random.Random(day.isoformat())
-        networks = [("ESPN", "ESPN"), ("CNN", "CNN"), ("TNT", "TNT"), ("HGTV", "HGTV")]
-        markets = [(1234, "New York"), (5678, "Boston"), (4321, "Chicago")]
-        dayparts = ["06:00-09:00", "16:00-20:00", "20:00-23:00"]
-        rows = []
-        advertisers = ((90017, ("Acme Outdoor, Inc.", "5501")), (90018, ("Bob's Tires", "7302")))
-        for contract, advertiser in advertisers:
-            for line in range(1, 13):
-                spots = rnd.randint(1, 3)
-                picks = [(rnd.choice(networks), rnd.choice(markets)) for _ in range(spots)]
-                length = rnd.choice([15, 30, 60])
-                units = [rnd.randint(1, 20) for _ in picks]
-                rows.append({
-                    "contractid": contract, "tb_system_id": 7, "order_line": line,
-                    "order_start_date": monday.strftime("%Y%m%d"),
-                    "order_end_date": sunday.strftime("%Y%m%d"),
-                    "advertiser_name": advertiser[0], "advertiser_code": advertiser[1],
-                    "spot_length": length, "prioritycode": rnd.randint(1, 5),
-                    "broadcast_week": broadcast_week(monday), "bookingdesc": rnd.choice(dayparts),
-                    "orbits": rnd.choice(["Y", "N"]),
-                    "syscode": [m[0] for _, m in picks],
-                    "gross_dollars": [round(u * rnd.uniform(40, 400), 2) for u in units],
-                    "budget_units": units, "duration": [length] * spots,
-                    "networkname": [n[0] for n, _ in picks], "networkcode": [n[1] for n, _ in picks],
-                    "marketname": [m[1] for _, m in picks],
-                })
-        # one line on a regional syscode: its local syscodes come from REGIONAL_SYSCODES
-        rows.append({**rows[0], "order_line": 13, "syscode": [7001], "gross_dollars": [1800.0],
-                     "budget_units": [9], "duration": [rows[0]["spot_length"]], "networkname": ["ESPN"],
-                     "networkcode": ["ESPN"], "marketname": ["New York DMA"]})
-        return rows
+        return linear_order_lines(data_interval_start.date())
 
     lines = order_lines()
 
