@@ -92,6 +92,11 @@ class OiReportTrigger(BaseTrigger):
 
         previous = self.previous_fingerprint
         polls = self.polls
+        if polls:
+            # The sensor polled just before deferring: wait a full interval before the next
+            # poll. (An event fired within seconds of the deferral can also race the
+            # scheduler's handling of the deferring attempt on Airflow 3.3.)
+            await asyncio.sleep(self.poke_interval)
         while True:
             try:
                 figures = await asyncio.to_thread(self._poll)

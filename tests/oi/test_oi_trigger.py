@@ -137,3 +137,21 @@ async def test_sleeps_poke_interval_between_polls_without_blocking(sandbox, monk
     monkeypatch.setattr("airflow_provider_adtech.triggers.oi.asyncio.sleep", fake_sleep)
     event = await first_event(make(poke_interval=42))
     assert event.payload["polls"] == 3 and slept == [42.0, 42.0]
+
+
+async def test_after_the_sensors_own_poll_the_trigger_waits_one_interval_first(sandbox, monkeypatch):
+    """The sensor polled on the worker just before deferring (``polls=1``): the trigger waits a
+    full poke interval before its first poll instead of polling again at once."""
+    sandbox.configure("oi", report_rows=5)
+    events = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds, *a, **kw):
+        events.append(("sleep", seconds))
+        await real_sleep(0)
+
+    monkeypatch.setattr("airflow_provider_adtech.triggers.oi.asyncio.sleep", fake_sleep)
+    event = await first_event(make(poke_interval=30, polls=1))
+    assert event.payload["status"] == "success" and event.payload["polls"] == 2
+    assert events == [("sleep", 30.0)]
+    assert sandbox.journal.count("oi.reports.publishers") == 1
