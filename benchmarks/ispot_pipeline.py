@@ -67,7 +67,8 @@ def _base_blocks(n_rows: int = 20_000) -> tuple[bytes, bytes]:
             "TC-1234-5",
             "app" if app else "web",
             rnd.choice(["purchase", "signup", "add_to_cart", "visit"]),
-            rnd.choice(["customer_new,channel_paid-search", "customer_returning,channel_email", "", "plan_annual"]),
+            rnd.choice(["customer_new,channel_paid-search", "customer_returning,channel_email", "",
+                        "plan_annual"]),
             "1",
             AGENTS[3] if app else rnd.choice(AGENTS[:3]),
         ]
@@ -121,7 +122,12 @@ def phase_plain_csv(src: str, out: str) -> None:
 
 
 def phase_ours(src: str, out: str, compress: bool = False) -> dict:
-    from airflow_provider_adtech.formats.ispot import ConversionRules, SplitOptions, local_file, prepare_conversions
+    from airflow_provider_adtech.formats.ispot import (
+        ConversionRules,
+        SplitOptions,
+        local_file,
+        prepare_conversions,
+    )
 
     prepared = prepare_conversions([local_file(src)], ConversionRules(dates=(DAY,)),
                                    SplitOptions(day=DAY, compress=compress), out)
@@ -194,8 +200,8 @@ def run_phase(name: str, src: str, out: str) -> dict:
 def spawn(name: str, src: str, folder: str, env: dict | None = None) -> dict:
     out = tempfile.mkdtemp(prefix=f"out-{name}-", dir=folder)
     try:
-        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--phase", name, "--src", src, "--out", out],
-                              capture_output=True, text=True, env=env)
+        cmd = [sys.executable, os.path.abspath(__file__), "--phase", name, "--src", src, "--out", out]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             raise SystemExit(f"phase {name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
         return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -285,8 +291,9 @@ def main() -> int:
         print(f"peak RSS of our steps:                       {peak:.1f} MB (target < 150)")
         if "upload" in results:
             up = results["upload"]
-            print(f"upload of a {up['bytes'] / 1e6:.0f} MB part: {up['status']} in {up['seconds']:.1f} s, client RSS "
-                  f"{up['rss_before_mb']} -> peak {up['rss_peak_mb']} MB, growth {up['growth_mb']} MB (target < 64)"
+            print(f"upload of a {up['bytes'] / 1e6:.0f} MB part: {up['status']} in {up['seconds']:.1f} s, "
+                  f"client RSS {up['rss_before_mb']} -> peak {up['rss_peak_mb']} MB, "
+                  f"growth {up['growth_mb']} MB (target < 64)"
                   + ("" if up["peak_reset"] else " [peak not reset: includes start-up]"))
         return 0
     finally:

@@ -64,12 +64,13 @@ with DAG(
         start = datetime.datetime.combine(day, datetime.time(0, 0))
         with open(path, "w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh, lineterminator="\n")
-            out.writerow(["LATEST_IPADDRESS", "useragent", "TIME_STAMP", "SITE_ID", "app", "type", "customdata",
-                          "orderid", "amount"])
+            out.writerow(["LATEST_IPADDRESS", "useragent", "TIME_STAMP", "SITE_ID", "app", "type",
+                          "customdata", "orderid", "amount"])
             for n in range(int(params["rows"])):
                 app = rnd.random() < 0.3
+                ip = [rnd.randint(1, 223), rnd.randint(0, 255), rnd.randint(0, 255), rnd.randint(1, 254)]
                 out.writerow([
-                    f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}",
+                    ".".join(map(str, ip)),
                     agents[3] if app else rnd.choice(agents[:3]),
                     (start + datetime.timedelta(seconds=rnd.randrange(86400))).strftime("%Y-%m-%d %H:%M:%S"),
                     "TC-1234-5",

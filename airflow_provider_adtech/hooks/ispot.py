@@ -104,12 +104,14 @@ class IspotHook(AdtechHook):
     def _fetch_token(self) -> Token:
         conn = self.connection
         if not conn.login or not conn.password:
-            raise ValueError(f"connection {self.conn_id!r} needs login (client_id) and password (client_secret)")
+            raise ValueError(f"connection {self.conn_id!r} needs login (client_id) and password "
+                             "(client_secret)")
         resp = self.token_request(
             "POST",
             self.token_url(),
             endpoint="POST " + (self.extra_str("token_path") or ""),
-            data={"client_id": conn.login, "client_secret": conn.password, "grant_type": "client_credentials"},
+            data={"client_id": conn.login, "client_secret": conn.password,
+                  "grant_type": "client_credentials"},
             headers={"Accept": "application/json"},
         )
         return self._token_from_response(resp, "POST " + (self.extra_str("token_path") or ""),
@@ -157,14 +159,16 @@ class IspotHook(AdtechHook):
                 fh.close()
             fh = open(path, "rb")
             opened.append(fh)
-            return {"data": MultipartEncoder(fields={"upload[file]": (name, fh, content_type)}, boundary=boundary)}
+            fields = {"upload[file]": (name, fh, content_type)}
+            return {"data": MultipartEncoder(fields=fields, boundary=boundary)}
 
         endpoint = "POST " + (self.extra_str("upload_path") or "")
         try:
             resp = self.request(
                 "POST", self.extra_str("upload_path") or "", endpoint=endpoint, idempotent=True,
                 raise_for_status=False, body_factory=body,
-                headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "application/json"},
+                headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                         "Accept": "application/json"},
                 hooks={"response": [record]},
             )
         finally:
@@ -182,9 +186,9 @@ class IspotHook(AdtechHook):
                               "reached iSpot; counted as uploaded", attempts, name)
                 return UploadResult(name, UPLOADED, 409, message, attempts, size)
             if fail_on_duplicate:
-                raise IspotDuplicateFile(self.vendor, endpoint, 409, message,
-                                         f"a file named {name!r} was already uploaded today; iSpot keeps only the "
-                                         "first file of a name (fail_on_duplicate=True)", body=_json(resp))
+                hint = (f"a file named {name!r} was already uploaded today; iSpot keeps only the first file "
+                        "of a name (fail_on_duplicate=True)")
+                raise IspotDuplicateFile(self.vendor, endpoint, 409, message, hint, body=_json(resp))
             self.log.info("iSpot already has %s (409 %r): not uploaded again", name, message)
             return UploadResult(name, ALREADY_UPLOADED, 409, message, attempts, size)
         err = self.error_for(resp, endpoint, "" if resp.status_code < 429 else f"after {attempts} attempt(s)")

@@ -257,10 +257,10 @@ class IspotConversionUploadOperator(BaseOperator):
                 out["attempts"] = result.attempts
                 summary[result.status] += 1
             if summary["already_uploaded"]:
-                self.log.warning("iSpot already had %d of %d part(s) (409 \"The file already exists.\"): this "
-                                 "data day was uploaded before under the same names; they were not sent again. "
-                                 "Use another file_prefix to deliver changed data.", summary["already_uploaded"],
-                                 len(prepared.parts))
+                self.log.warning("iSpot already had %d of %d part(s) (409 \"The file already exists.\"): "
+                                 "this data day was uploaded before under the same names; they were not sent "
+                                 "again. Use another file_prefix to deliver changed data.",
+                                 summary["already_uploaded"], len(prepared.parts))
             return summary
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -268,7 +268,10 @@ class IspotConversionUploadOperator(BaseOperator):
     # ------------------------------------------------------------------ arguments
     def _plan(self, context: Context, now: dt.datetime) -> dict[str, Any]:
         from airflow_provider_adtech.formats.ispot import ConversionRules, SplitOptions
-        from airflow_provider_adtech.formats.ispot.schema import DEFAULT_SITEID_PATTERN, REPROCESSING_AFTER_DAYS
+        from airflow_provider_adtech.formats.ispot.schema import (
+            DEFAULT_SITEID_PATTERN,
+            REPROCESSING_AFTER_DAYS,
+        )
         from airflow_provider_adtech.formats.ispot.sizes import (
             deadline_in_los_angeles,
             posting_deadline,
@@ -278,7 +281,8 @@ class IspotConversionUploadOperator(BaseOperator):
 
         given = [n for n, v in (("source", self.source), ("rows", self.rows)) if v is not None and v != ""]
         if len(given) != 1:
-            raise ValueError("give exactly one of source or rows" + (f" (got {', '.join(given)})" if given else ""))
+            got = f" (got {', '.join(given)})" if given else ""
+            raise ValueError(f"give exactly one of source or rows{got}")
         day = parse_day(self.data_date) if self.data_date not in (None, "") else data_day(context)
         dates = self._dates(context, day)
         warnings: list[str] = []
@@ -288,17 +292,18 @@ class IspotConversionUploadOperator(BaseOperator):
         if old:
             if self.allow_reprocessing:
                 warnings.append(
-                    f"{len(old)} day(s) older than {REPROCESSING_AFTER_DAYS} days ({old[0]}..{old[-1]}): iSpot "
-                    '"will incur a daily cost for each day that needs to be reprocessed" (allow_reprocessing=True)')
+                    f"{len(old)} day(s) older than {REPROCESSING_AFTER_DAYS} days ({old[0]}..{old[-1]}): "
+                    'iSpot "will incur a daily cost for each day that needs to be reprocessed" '
+                    "(allow_reprocessing=True)")
             else:
                 refused = old
         deadline = posting_deadline(max(dates))
         delayed = now > deadline
         if delayed:
             warnings.append(
-                f"posted after {deadline_in_los_angeles(deadline)} ({deadline:%Y-%m-%d %H:%M} UTC), the deadline "
-                f"for standard daily processing of {max(dates)}: iSpot includes this data in the batch processing "
-                "12 days after the data date (document, Upload Requirements)")
+                f"posted after {deadline_in_los_angeles(deadline)} ({deadline:%Y-%m-%d %H:%M} UTC), the "
+                f"deadline for standard daily processing of {max(dates)}: iSpot includes this data in the "
+                "batch processing 12 days after the data date (document, Upload Requirements)")
         mapping = self.column_mapping
         if isinstance(mapping, str):
             mapping = json.loads(mapping) if mapping.strip() else None
@@ -321,8 +326,8 @@ class IspotConversionUploadOperator(BaseOperator):
         min_bytes = _as_int(self.min_file_size, "min_file_size")
         if min_bytes and max_bytes and min_bytes > max_bytes:
             raise ValueError(f"min_file_size {min_bytes} is above max_file_size {max_bytes}")
-        split = SplitOptions(day=day, prefix=str(self.file_prefix), max_bytes=max_bytes, compress=bool(self.compress),
-                             rebalance_below=min_bytes)
+        split = SplitOptions(day=day, prefix=str(self.file_prefix), max_bytes=max_bytes,
+                             compress=bool(self.compress), rebalance_below=min_bytes)
         return {
             "day": day,
             "rules": rules,

@@ -216,7 +216,8 @@ class IspotSandbox(VendorSandbox):
                                  float(self.settings.get("rate_window", 10.0)))
         if wait is not None:
             meta["outcome"] = "rate_limited"
-            return Response.json(429, {"message": "Too Many Requests"}, {"Retry-After": str(max(1, round(wait)))})
+            return Response.json(429, {"message": "Too Many Requests"},
+                                 {"Retry-After": str(max(1, round(wait)))})
         ctype = (req.header("Content-Type") or "").lower()
         if not ctype.startswith("multipart/form-data"):
             meta["outcome"] = "content_type"

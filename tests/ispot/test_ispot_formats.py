@@ -426,6 +426,20 @@ def test_a_last_part_below_the_minimum_is_avoided_by_recutting(tmp_path):
     assert any("re-cut" in n for n in prepared.notes)
 
 
+def test_zip_members_stay_below_the_plain_zip_limit(tmp_path, monkeypatch):
+    """Rows that compress very well would put more than 2 GiB of CSV in a 200 MB zip, which needs
+    zip64 (not every reader has it): the uncompressed size closes such parts first."""
+    from airflow_provider_adtech.formats.ispot import parts
+
+    monkeypatch.setattr(parts, "ZIP32_LIMIT", 1_000_000)  # stands for zipfile.ZIP64_LIMIT - 1 MiB
+    text = csv_text(rows(12_000), DOC_HEADER)  # ~2.5 MB, compresses to ~100 KB
+    prepared = prepare(tmp_path, write(tmp_path / "in.csv", text),
+                       split={"max_bytes": 200_000_000, "compress": True, "rebalance_below": 0})
+    assert len(prepared.parts) == 3 and all(p.data_bytes <= 1_000_000 for p in prepared.parts)
+    assert all_rows(prepared) == [[r[h] for h in DOC_HEADER] for r in rows(12_000)]
+    assert parts.zipfile.ZIP64_LIMIT == (1 << 31) - 1
+
+
 def test_zip_parts_are_recut_by_compressed_size(tmp_path):
     import random
 

@@ -83,7 +83,8 @@ class ValueChecks:
                         '"Use IPv4 if you want to match conversions to a Household"); pass allow_ipv6=True '
                         "to send IPv6 addresses anyway")
             if not value:
-                return ("ispot.value.required", 'ip is required (document: "Client IPv4 Address", Required "Yes")')
+                return ("ispot.value.required",
+                        'ip is required (document: "Client IPv4 Address", Required "Yes")')
             return ("ispot.ip.ipv4",
                     f"{_short(value)} is not a valid IPv4 address (document: ip \"Client IPv4 Address\", "
                     "e.g. 66.87.152.32)")
@@ -92,12 +93,13 @@ class ValueChecks:
                 return ("ispot.value.required", "datetime is required")
             if not DATETIME_SHAPE_RX.fullmatch(value):
                 return ("ispot.datetime.format",
-                        f"{_short(value)} is not formatted {DATETIME_LAYOUT} (document: \"Datetime of the event "
-                        'formatted as a 24 hr UTC timestamp"), e.g. 2021-01-31 17:30:56')
+                        f"{_short(value)} is not formatted {DATETIME_LAYOUT} (document: \"Datetime of the "
+                        'event formatted as a 24 hr UTC timestamp"), e.g. 2021-01-31 17:30:56')
             try:
                 dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
             except ValueError:
-                return ("ispot.datetime.format", f"{_short(value)} is not a real date and time ({DATETIME_LAYOUT})")
+                return ("ispot.datetime.format",
+                        f"{_short(value)} is not a real date and time ({DATETIME_LAYOUT})")
             day = value[:10]
             if day in self.accepted:
                 return None
@@ -127,13 +129,14 @@ class ValueChecks:
         if target in ("useragent", "type"):
             if value:
                 return None
-            return ("ispot.value.required", f'{target} is required (document, Available Dimensions: Required "Yes")')
+            return ("ispot.value.required",
+                    f'{target} is required (document, Available Dimensions: Required "Yes")')
         if target == "passthru" and self.passthru:
             if value == PASSTHRU_VALUE:
                 return None
             return ("ispot.passthru.value",
-                    f'passthru must be "1" while testing (document: "Static value 1 (used only for validation '
-                    f'purposes during testing)"), got {_short(value)}')
+                    'passthru must be "1" while testing (document: "Static value 1 (used only for '
+                    f'validation purposes during testing)"), got {_short(value)}')
         return None
 
     def describe_dates(self) -> str:

@@ -31,8 +31,10 @@ ZIP_MARGIN = 1 << 20
 WRITE_BEHIND = True
 #: about the size of the blocks handed to :meth:`PartWriter.add`
 BLOCK_HINT = 1 << 20
-#: stay below the 4 GiB of plain (non-zip64) zip members
-ZIP32_LIMIT = (1 << 32) - (1 << 20)
+#: stay below the size of plain (non-zip64) zip members: ``zipfile`` refuses more than 2 GiB
+#: without zip64, which not every reader handles (well compressible rows reach it: 200 MB of zip
+#: can hold more than 2 GB of CSV)
+ZIP32_LIMIT = zipfile.ZIP64_LIMIT - (1 << 20)
 
 _PREFIX_RX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -58,7 +60,8 @@ class SplitOptions:
 
     def __post_init__(self) -> None:
         if not _PREFIX_RX.fullmatch(self.prefix):
-            raise ValueError(f"file name prefix {self.prefix!r} must be 1-100 letters, digits, '.', '_' or '-'")
+            raise ValueError(f"file name prefix {self.prefix!r} must be 1-100 letters, digits, "
+                             "'.', '_' or '-'")
         if self.max_bytes < (4 << 20 if self.compress else 1024):
             raise ValueError(f"max part size {self.max_bytes} is too small")
 
@@ -221,7 +224,8 @@ class PartWriter:
         self._marks: list[tuple[int, int]] = []
         self._last_mark = 0
         if self.opts.compress:
-            self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, compresslevel=self.opts.compresslevel)
+            self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED,
+                                        compresslevel=self.opts.compresslevel)
             self._member = self._zip.open(name[:-4] + ".csv", "w")
             self._member.write(self.header)
         else:
@@ -235,7 +239,8 @@ class PartWriter:
         if self.opts.compress:
             behind = self._writes()
             # rows still queued count as incompressible until written; near the end, wait for them
-            room = self.opts.max_bytes - ZIP_MARGIN - self._raw.tell() - behind.pending  # type: ignore[union-attr]
+            written = self._raw.tell()  # type: ignore[union-attr]
+            room = self.opts.max_bytes - ZIP_MARGIN - written - behind.pending
             if room < 4 * BLOCK_HINT and behind.pending:
                 behind.drain()
                 room = self.opts.max_bytes - ZIP_MARGIN - self._raw.tell()  # type: ignore[union-attr]
@@ -283,8 +288,8 @@ class PartWriter:
     def close(self) -> list[PartFile]:
         self.rotate()
         self._stop_writes()
-        if (self.opts.rebalance_below and len(self.parts) >= 2 and self.parts[-1].bytes < self.opts.rebalance_below
-                and self.out_dir):
+        small_last = len(self.parts) >= 2 and self.parts[-1].bytes < self.opts.rebalance_below
+        if self.opts.rebalance_below and small_last and self.out_dir:
             self._rebalance()
         return self.parts
 
@@ -369,7 +374,8 @@ class PartWriter:
         cuts = [(0, 0)]
         for i in range(1, k):
             target = total * i / k
-            best = min((b for b in bounds if b[0] > cuts[-1][0]), key=lambda b: abs(b[0] - target), default=None)
+            later = (b for b in bounds if b[0] > cuts[-1][0])
+            best = min(later, key=lambda b: abs(b[0] - target), default=None)
             if best is None or best[0] >= total:
                 return
             cuts.append(best)

@@ -57,6 +57,8 @@ MAX_RECORD_BYTES = 64 << 20
 #: records per block read one by one before the rest of a source is re-serialized in batches
 SLOW_ROWS_PER_BLOCK = 256
 
+BLANK_LINE = "blank line (rows are newline separated, with no empty rows)"
+
 _BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -263,8 +265,8 @@ def _scan_record(buf: bytes, pos: int, final: bool) -> _Record | None:
 
 # --------------------------------------------------------------------------- the run
 class _Run:
-    def __init__(self, sources: Sequence[FileSource | RowsSource], rules: ConversionRules, split: SplitOptions,
-                 out_dir: str | None, log: Callable[[str], None] | None):
+    def __init__(self, sources: Sequence[FileSource | RowsSource], rules: ConversionRules,
+                 split: SplitOptions, out_dir: str | None, log: Callable[[str], None] | None):
         self.sources = sources
         self.rules = rules
         self.split = split
@@ -365,8 +367,8 @@ class _Run:
             w.rotate()
         if len(data) > w.room():
             self.problem("ispot.row.too_large",
-                         f"a single row of {len(data)} bytes does not fit a part of at most {self.split.max_bytes} "
-                         "bytes", source, line, None)
+                         f"a single row of {len(data)} bytes does not fit a part of at most "
+                         f"{self.split.max_bytes} bytes", source, line, None)
             return
         w.add(data, 1)
 
@@ -451,9 +453,9 @@ class _Run:
                               "'\\ufeff...' for iSpot)")
                 else:
                     self.problem("ispot.encoding.bom",
-                                 "the file starts with a UTF-8 byte order mark (BOM); iSpot reads it as part of "
-                                 f"the first header, which then does not match ({DOC_UTF8}; save as UTF-8 "
-                                 "without BOM, or let the operator normalize the file)",
+                                 "the file starts with a UTF-8 byte order mark (BOM); iSpot reads it as "
+                                 f"part of the first header, which then does not match ({DOC_UTF8}; save "
+                                 "as UTF-8 without BOM, or let the operator normalize the file)",
                                  src.name, 1, None)
                     first = first[len(_BOM):]
             eol = first.find(b"\n") + 1
@@ -515,7 +517,8 @@ class _Run:
                     col_idx = prefix.count(",")
                 column = layout.names[col_idx] if col_idx < layout.width else f"#{col_idx + 1}"
                 self.problem("ispot.encoding.utf8",
-                             f"byte 0x{blk[at]:02x} is not valid UTF-8 ({DOC_UTF8}; re-export the file as UTF-8)",
+                             f"byte 0x{blk[at]:02x} is not valid UTF-8 ({DOC_UTF8}; re-export the file "
+                             "as UTF-8)",
                              source, ln, column)
                 pos = at + max(1, exc.end - exc.start)
         return blk.decode("utf-8", "replace")
@@ -605,7 +608,7 @@ class _Run:
             if dump is not None:
                 report.blank_lines_skipped += 1
                 return
-            self.problem("ispot.csv.blank_line", "blank line (rows are newline separated, with no empty rows)",
+            self.problem("ispot.csv.blank_line", BLANK_LINE,
                          source, line, None)
             return
         ok = True
@@ -660,8 +663,9 @@ class _Run:
             if batch:
                 self._batch(source, layout, batch, start, report, batch_ok, dump, dump_each, line_of=None)
             if error is not None:
-                self.problem("ispot.csv.malformed", f"not valid CSV: {error[1]} (a double quote inside a value "
-                             'must be doubled and the value enclosed in double quotes)', source, error[0], None)
+                self.problem("ispot.csv.malformed",
+                             f"not valid CSV: {error[1]} (a double quote inside a value must be doubled and "
+                             "the value enclosed in double quotes)", source, error[0], None)
                 continue
             if len(batch) < BATCH_ROWS:
                 break
@@ -685,7 +689,7 @@ class _Run:
                 if self.rules.normalize:
                     report.blank_lines_skipped += 1
                     continue
-                self.problem("ispot.csv.blank_line", "blank line (rows are newline separated, with no empty rows)",
+                self.problem("ispot.csv.blank_line", BLANK_LINE,
                              source, here, None)
                 continue
             if self.check_row(layout, row, source, here):
@@ -711,7 +715,8 @@ class _Run:
                          f"{type(first).__name__}", src.name, 1, None)
             return
         keys = [str(k) for k in first.keys()]
-        layout, header_problems = resolve_header(keys, self.rules, src.name, self.first, line=None)  # type: ignore
+        layout, header_problems = resolve_header(keys, self.rules, src.name, self.first,
+                                                 line=None)  # type: ignore[arg-type]
         for p in header_problems:
             self.problems.add(p)
         for n in layout.notes:
@@ -785,7 +790,8 @@ class _Run:
                 self.problem("ispot.file.no_rows",
                              "no data rows: the input has a header but no conversions to upload",
                              self.sources[0].name if len(self.sources) == 1 else "input",
-                             2 if len(self.sources) == 1 and isinstance(self.sources[0], FileSource) else None,
+                             2 if len(self.sources) == 1 and isinstance(self.sources[0], FileSource)
+                             else None,
                              None)
             if self.failed:
                 raise ValidationFailed(self.problems.problems, total=self.problems.total,
@@ -806,12 +812,13 @@ class _Run:
         if blanks:
             self.note(f"{blanks} blank line(s) skipped")
         if self.ipv6:
-            self.warnings.append(f"{self.ipv6} row(s) carry an IPv6 address; iSpot matches households by IPv4 "
-                                 '(document: "Use IPv4 if you want to match conversions to a Household")')
+            self.warnings.append(f"{self.ipv6} row(s) carry an IPv6 address; iSpot matches households by "
+                                 'IPv4 (document: "Use IPv4 if you want to match conversions to a '
+                                 'Household")')
             self.log(self.warnings[-1])
         if self.writer.rebalanced:
-            self.note(f"the last {self.writer.rebalanced} parts were re-cut into parts of equal size so that the "
-                      "last is not below the minimum size")
+            self.note(f"the last {self.writer.rebalanced} parts were re-cut into parts of equal size so that "
+                      "the last is not below the minimum size")
         return PreparedUpload(parts, self.reports, list(self.first.out_columns), self.notes, self.warnings,
                               self.ipv6)
 

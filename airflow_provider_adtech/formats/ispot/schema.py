@@ -230,8 +230,8 @@ def resolve_header(
                 f"header {name!r} has surrounding spaces; iSpot expects exactly {guess!r}", name)
         elif name in KNOWN_ALIASES:
             add("ispot.header.unmapped",
-                f"header {name!r} is not in the column table; if it holds {KNOWN_ALIASES[name]!r}, map it with "
-                f"column_mapping={{{name!r}: {KNOWN_ALIASES[name]!r}}}", name)
+                f"header {name!r} is not in the column table; if it holds {KNOWN_ALIASES[name]!r}, map it "
+                f"with column_mapping={{{name!r}: {KNOWN_ALIASES[name]!r}}}", name)
         else:
             add("ispot.header.unknown",
                 f"header {name!r} is not an iSpot column (known: {', '.join(KNOWN_COLUMNS)}); map it with "
@@ -262,7 +262,8 @@ def resolve_header(
     if "siteid" in seen and rules.site_id is not None:
         notes.append("site_id option not used: the source has its own siteid column")
 
-    keep = [i for i, t in enumerate(targets) if t is not None and not (t == "passthru" and not rules.passthru)]
+    keep = [i for i, t in enumerate(targets)
+            if t is not None and not (t == "passthru" and not rules.passthru)]
     # drop repeated targets from the output (already reported)
     keep = [i for i in keep if seen.get(targets[i]) == i]
     if rules.passthru and "passthru" not in seen:
@@ -292,10 +293,12 @@ def resolve_header(
     layout = Layout(source, list(names), targets, keep, out_columns, suffix, notes)
 
     if first is not None and not problems:
-        if set(out_columns) != set(first.out_columns) or [n for n, _ in suffix] != [n for n, _ in first.suffix]:
+        same_suffix = [n for n, _ in suffix] == [n for n, _ in first.suffix]
+        if set(out_columns) != set(first.out_columns) or not same_suffix:
             add("ispot.header.mismatch",
                 f"columns differ from the first source {first.source!r}: {', '.join(out_columns)} "
-                f"instead of {', '.join(first.out_columns)}; every source of one upload needs the same columns",
+                f"instead of {', '.join(first.out_columns)}; every source of one upload needs the same "
+                "columns",
                 None)
         else:
             by_target = {targets[i]: i for i in keep}

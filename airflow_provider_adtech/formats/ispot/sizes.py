@@ -27,11 +27,11 @@ def check_part_sizes(parts: Sequence[PartFile], min_bytes: int, max_bytes: int) 
         if min_bytes and p.bytes < min_bytes:
             out.append(Problem(
                 "ispot.size.min",
-                f"{p.name} has {p.bytes} bytes ({_mb(p.bytes)}), below the minimum of {min_bytes} bytes: iSpot "
-                'answers 400 "The file is too small. The minimum file size allowed is 8 MB." Upload more '
-                "rows in one file (e.g. the whole day rather than an hour, or several sources together), do "
-                "not compress small files, or lower min_file_size only if iSpot agreed to a smaller minimum",
-                p.name, None, None))
+                f"{p.name} has {p.bytes} bytes ({_mb(p.bytes)}), below the minimum of {min_bytes} bytes: "
+                'iSpot answers 400 "The file is too small. The minimum file size allowed is 8 MB." '
+                "Upload more rows in one file (e.g. the whole day rather than an hour, or several sources "
+                "together), do not compress small files, or lower min_file_size only if iSpot agreed to a "
+                "smaller minimum", p.name, None, None))
         if max_bytes and p.bytes > max_bytes:
             out.append(Problem(
                 "ispot.size.max",
