@@ -483,6 +483,36 @@ def test_header_resolution_is_usable_on_its_own():
     assert probs == [] and layout.out_columns[-1] == "passthru"
 
 
+def test_a_failing_read_stops_cleanly_with_no_helper_thread_left(tmp_path, monkeypatch):
+    import io
+    import threading
+
+    from airflow_provider_adtech.formats.ispot import FileSource
+
+    monkeypatch.setattr(pipeline, "BLOCK_BYTES", 4096)
+    data = csv_text(rows(2000), DOC_HEADER).encode()
+
+    class Broken(io.RawIOBase):
+        def __init__(self):
+            self.pos = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            if self.pos > 100_000:
+                raise OSError("connection reset while reading the export")
+            n = min(len(b), len(data) - self.pos)
+            b[:n] = data[self.pos:self.pos + n]
+            self.pos += n
+            return n
+
+    with pytest.raises(OSError, match="connection reset"):
+        prepare(tmp_path, FileSource("s3://bucket/export.csv", lambda: io.BufferedReader(Broken())))
+    assert not [t for t in threading.enumerate() if t.name.startswith("ispot-")]
+    assert not list((tmp_path / "parts").iterdir())
+
+
 # --------------------------------------------------------------------------- streaming
 @pytest.mark.parametrize("quoting", [csv.QUOTE_ALL, csv.QUOTE_MINIMAL], ids=["compliant", "needs-quoting"])
 def test_memory_does_not_grow_with_the_file(tmp_path, quoting):

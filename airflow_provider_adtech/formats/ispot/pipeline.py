@@ -171,8 +171,17 @@ def _read_ahead(stream: IO[bytes], size: int, depth: int = 2) -> Iterator[bytes]
 def _blocks(stream: IO[bytes], counter: SourceReport, size: int | None = None) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with ``\\n``; a last line without one gets it)."""
     size = size or BLOCK_BYTES
-    carry = b""
     chunks = _read_ahead(stream, size) if READ_AHEAD else iter(lambda: _read_lines(stream, size), b"")
+    try:
+        yield from _cut_lines(chunks, counter)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _cut_lines(chunks: Iterator[bytes], counter: SourceReport) -> Iterator[bytes]:
+    carry = b""
     while True:
         chunk = next(chunks, b"")
         if not chunk:
@@ -433,8 +442,7 @@ class _Run:
     def run_file(self, src: FileSource) -> None:
         report = SourceReport(src.name)
         self.reports.append(report)
-        with src.open() as stream:
-            blocks = _blocks(stream, report)
+        with src.open() as stream, contextlib.closing(_blocks(stream, report)) as blocks:
             first = next(blocks, None)
             if first is None or first.strip(b"\r\n") == b"" or first == _BOM + b"\n":
                 self.problem("ispot.file.empty", "the file is empty; a header row and data rows are expected",
