@@ -95,6 +95,17 @@ def test_each_documented_400_message_is_quoted_and_explained(sandbox, hook, part
     assert sandbox.journal.count("ispot.upload") == 1
 
 
+def test_rfc9457_problem_details_are_read_too(sandbox, hook, part):
+    """iSpot's errors may come as application/problem+json: ``detail`` carries the message."""
+    sandbox.inject("ispot.upload", status=400, body={
+        "type": "about:blank", "title": "Bad Request", "status": 400,
+        "detail": "The file is too small. The minimum file size allowed is 8 MB."})
+    with pytest.raises(IspotUploadRejected) as exc:
+        hook.upload_conversions(part)
+    assert exc.value.vendor_message == "The file is too small. The minimum file size allowed is 8 MB."
+    assert "below iSpot's 8 MB minimum" in str(exc.value)
+
+
 def test_real_refusals_from_the_sandbox(sandbox, hook, tmp_path):
     sandbox.configure("ispot", min_bytes=10_000)
     small = write(tmp_path / "small.csv", csv_text(rows(2), DOC_HEADER))
