@@ -93,10 +93,13 @@ class _OiRecordsOperator(BaseOperator):
                         update(rec["id"], rec)
                         done.append(rec["id"])
                 except VendorApiError as exc:
+                    # no answer, or 5xx: the vendor may have applied the request all the same
+                    unknown = exc.status is None or exc.status >= 500
                     what = (f"{len(done)} {self.kind}(s) were already {self.action}d (ids {done}); "
-                            if done else f"no {self.kind} was {self.action}d; ")
+                            if done else f"no {self.kind} was {self.action}d"
+                            + (" before this one, which may or may not have been; " if unknown else "; "))
                     message = f"{self.payload_path} line {line}: {exc}. {what}"
-                    if self.action == "create" and done:
+                    if self.action == "create" and (done or unknown):
                         # creates are not idempotent: a retry would create the first ones again
                         raise AirflowFailException(message + "not retried, to avoid creating them twice") from exc
                     raise type(exc)(exc.vendor, exc.endpoint, exc.status, exc.vendor_message,
