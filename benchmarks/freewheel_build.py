@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 COLUMNS = ["contractid", "tb_system_id", "order_start_date", "order_end_date", "advertiser_name",
            "advertiser_code", "order_line", "spot_length", "prioritycode", "broadcast_week", "bookingdesc",

@@ -97,7 +97,7 @@ def main() -> int:
                                                       for p in (WORK / "logs").glob("*.log"))]
         print(f"\nsecrets (credentials and issued tokens) found in the DAG outputs: {len(leaked)}")
         failures += bool(leaked)
-        print(f"token requests: " + ", ".join(
+        print("token requests: " + ", ".join(
             f"{r} x{sandbox.journal.count(r)}" for r in sorted({e.route for e in sandbox.journal.entries()})
             if r.endswith("token") or r.endswith("login")))
     finally:

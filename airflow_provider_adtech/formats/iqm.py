@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
 

@@ -11,8 +11,9 @@ import contextlib
 import datetime as dt
 import glob
 import io
+import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -55,6 +56,31 @@ def parse_day(value: Any) -> dt.date:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
         raise ValueError(f"not a date (expected YYYY-MM-DD): {value!r}") from None
+
+
+def coerce_records(rows: Any, *, what: str = "rows") -> list[Any]:
+    """Records handed to an operator: a list (e.g. ``task.output``), or a rendered string of one.
+
+    Without ``render_template_as_native_obj`` Airflow renders an XCom list into its text;
+    that text is read back as JSON or as a Python literal. A single mapping is refused:
+    a list of records is expected.
+    """
+    if isinstance(rows, str):
+        text = rows.strip()
+        try:
+            rows = json.loads(text)
+        except ValueError:
+            import ast
+
+            try:
+                rows = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise ValueError(f"{what} is a string that is neither JSON nor a Python literal; pass the "
+                                 f"upstream task's output ({what}=task.output) or set "
+                                 "render_template_as_native_obj=True on the DAG") from None
+    if isinstance(rows, Mapping):
+        raise ValueError(f"{what} must be a list of records (mappings), got a single mapping")
+    return list(rows)
 
 
 def expand_sources(sources: str | Iterable[str] | None) -> list[str]:

@@ -249,25 +249,11 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         return built.payload, {"notes": notes, "dates": dates, "input": inp}
 
     def _records(self) -> list[Any]:
-        rows = self.rows
-        if isinstance(rows, str):
-            text = rows.strip()
-            try:
-                rows = json.loads(text)
-            except ValueError:
-                import ast
+        from airflow_provider_adtech.operators._common import coerce_records
 
-                try:
-                    rows = ast.literal_eval(text)
-                except (ValueError, SyntaxError):
-                    raise ValueError("rows is a string that is neither JSON nor a Python literal; pass the "
-                                     "upstream task's output (rows=task.output) or set "
-                                     "render_template_as_native_obj=True on the DAG") from None
-        if isinstance(rows, Mapping):
-            if "reports" in rows:
-                raise ValueError("rows looks like a ready report ({'reports': ...}); pass it as report=")
-            raise ValueError("rows must be a list of records, got a dict")
-        return list(rows)
+        if isinstance(self.rows, Mapping) and "reports" in self.rows:
+            raise ValueError("rows looks like a ready report ({'reports': ...}); pass it as report=")
+        return coerce_records(self.rows)
 
     def _load_report(self, context: Context) -> tuple[dict[str, Any], str]:
         from airflow_provider_adtech.formats.errors import Problem, ValidationFailed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -381,23 +381,9 @@ class IspotConversionUploadOperator(BaseOperator):
                            None if is_s3(uri) else os.path.getsize(uri)) for uri in uris]
 
     def _records(self) -> list[Any]:
-        rows = self.rows
-        if isinstance(rows, str):
-            text = rows.strip()
-            try:
-                rows = json.loads(text)
-            except ValueError:
-                import ast
+        from airflow_provider_adtech.operators._common import coerce_records
 
-                try:
-                    rows = ast.literal_eval(text)
-                except (ValueError, SyntaxError):
-                    raise ValueError("rows is a string that is neither JSON nor a Python literal; pass the "
-                                     "upstream task's output (rows=task.output) or set "
-                                     "render_template_as_native_obj=True on the DAG") from None
-        if isinstance(rows, Mapping):
-            raise ValueError("rows must be a list of records (mappings), got a single mapping")
-        return list(rows)
+        return coerce_records(self.rows)
 
     # ------------------------------------------------------------------ lineage
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:

@@ -232,12 +232,6 @@ def test_openlineage_input_file_to_ispot_dataset(sandbox, tmp_path, at):
     op, _ = run(source=src)
     assert op._lineage_inputs == [src]
     assert op._lineage_outputs == [f"{sandbox.url}/v4/metrics/conversions"]
-    try:
-        import airflow.providers.openlineage  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError):
-            op.get_openlineage_facets_on_complete(None)
-        return
     lineage = op.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in lineage.inputs] == [("file", src)]
     assert [(d.namespace, d.name) for d in lineage.outputs] == [(sandbox.url, "/v4/metrics/conversions")]
