@@ -40,47 +40,16 @@ with DAG(
     @task
     def export_conversions(data_interval_start=None, params=None) -> str:
         """Write the data day's conversions as a warehouse would export them; return the path."""
-        import csv
         import os
-        import random
         import tempfile
 
+        from _sample_data import write_conversions
+
         day = data_interval_start.astimezone(datetime.timezone.utc).date()
-        rnd = random.Random(day.isoformat())
-        agents = [
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/120.0.0.0 Safari/537.36",
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-            "Version/17.1 Mobile/15E148 Safari/604.1",
-            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/119.0.6045.163 Mobile Safari/537.36",
-            "Roku/DVP-12.5 (12.5.0.4178-88)",
-        ]
-        events = ["purchase", "signup", "add_to_cart", "visit"]
-        custom = ["customer_new,channel_paid-search", "customer_returning,channel_email", "", "plan_annual"]
         folder = os.path.join(tempfile.gettempdir(), "adtech-example-ispot")
         os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"conversions_export_{day.isoformat()}.csv")
-        start = datetime.datetime.combine(day, datetime.time(0, 0))
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            out = csv.writer(fh, lineterminator="\n")
-            out.writerow(["LATEST_IPADDRESS", "useragent", "TIME_STAMP", "SITE_ID", "app", "type",
-                          "customdata", "orderid", "amount"])
-            for n in range(int(params["rows"])):
-                app = rnd.random() < 0.3
-                ip = [rnd.randint(1, 223), rnd.randint(0, 255), rnd.randint(0, 255), rnd.randint(1, 254)]
-                out.writerow([
-                    ".".join(map(str, ip)),
-                    agents[3] if app else rnd.choice(agents[:3]),
-                    (start + datetime.timedelta(seconds=rnd.randrange(86400))).strftime("%Y-%m-%d %H:%M:%S"),
-                    "TC-1234-5",
-                    "app" if app else "web",
-                    rnd.choice(events),
-                    rnd.choice(custom),
-                    f"ORD-{day:%Y%m%d}-{n:07d}",
-                    f"{rnd.uniform(5, 250):.2f}",
-                ])
-        return path
+        return write_conversions(os.path.join(folder, f"conversions_export_{day.isoformat()}.csv"), day,
+                                 int(params["rows"]))
 
     export = export_conversions()
 
