@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_adtech.exceptions import VendorApiError, VendorAuthError
+from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow_provider_adtech.exceptions import VendorApiError, VendorAuthError, VendorTransportError
 from airflow_provider_adtech.hooks.base import AdtechHook, vendor_message_from
 from airflow_provider_adtech.hooks.token_cache import Token
 
@@ -57,6 +58,16 @@ class IqmPartialFailure(VendorApiError):
         self.failures = list(failures or [])
         self.applied = list(applied or [])
         super().__init__(vendor, endpoint, status, vendor_message, hint, body=body)
+
+
+class IqmOutcomeUnknown(VendorApiError, AirflowFailException):
+    """A call that is never repeated got no usable answer (connection dropped, no answer within
+    the read timeout, or ``5xx``): IQM may or may not have applied it. Airflow does not retry
+    the task, which would send the call again; check IQM before running it again."""
+
+
+class IqmNoAnswer(IqmOutcomeUnknown, VendorTransportError):
+    """:class:`IqmOutcomeUnknown` without any answer (connection dropped, read timeout)."""
 
 
 @dataclass
@@ -292,7 +303,14 @@ class IqmHook(AdtechHook):
             kwargs["params"] = {k: _query_value(v) for k, v in params.items() if v is not None}
         if json is not None:
             kwargs["json"] = json
-        resp = self.request(method, path, endpoint=endpoint, idempotent=idempotent, **kwargs)
+        try:
+            resp = self.request(method, path, endpoint=endpoint, idempotent=idempotent, **kwargs)
+        except VendorApiError as exc:
+            if idempotent or (exc.status is not None and exc.status < 500):
+                raise
+            cls = IqmNoAnswer if isinstance(exc, VendorTransportError) else IqmOutcomeUnknown
+            raise cls(exc.vendor, exc.endpoint, exc.status, exc.vendor_message, exc.hint,
+                      body=exc.body) from None
         try:
             body = resp.json()
         except ValueError:
@@ -573,4 +591,5 @@ def _query_value(value: Any) -> Any:
     return value
 
 
-__all__ = ["IqmHook", "IqmPartialFailure", "Page", "iqm_message", "rows_and_total", "MAX_PAGE_SIZE"]
+__all__ = ["IqmHook", "IqmNoAnswer", "IqmOutcomeUnknown", "IqmPartialFailure", "Page", "iqm_message",
+           "rows_and_total", "MAX_PAGE_SIZE"]
