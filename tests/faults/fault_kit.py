@@ -21,7 +21,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: the read timeout (seconds) of a connection in a slow-answer scenario, and the sandbox's delay
@@ -212,8 +212,8 @@ class FaultKit:
         deadline = time.monotonic() + timeout
         while self.sandbox.journal.count(route) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"the sandbox journal never reached {count} request(s) of {route}: "
-                                     f"{[(e.route, e.status, e.fault) for e in self.sandbox.journal.entries()]}")
+                seen = [(e.route, e.status, e.fault) for e in self.sandbox.journal.entries()]
+                raise AssertionError(f"the journal never reached {count} request(s) of {route}: {seen}")
             time.sleep(0.01)
 
     def faults_seen(self, route: str) -> list[str | None]:

@@ -89,7 +89,8 @@ def test_upload_fault_ends_with_one_processed_report(sandbox, kit, scenario: Sce
 
 @pytest.mark.parametrize("scenario", RETRIED, ids=ids(RETRIED))
 def test_token_request_fault_is_retried(sandbox, kit, scenario: Scenario):
-    kit.inject(TOKEN, scenario, CONN, body={"error": "temporarily_unavailable"} if scenario.status >= 500 else None)
+    kit.inject(TOKEN, scenario, CONN,
+               body={"error": "temporarily_unavailable"} if scenario.status >= 500 else None)
     summary = upload()
     assert summary["uploaded"] is True
     assert sandbox.journal.count(TOKEN) == scenario.attempts and sandbox.journal.count(UPLOAD) == 1
@@ -117,7 +118,8 @@ def test_5xx_until_retries_run_out(sandbox, kit):
     sandbox.inject(UPLOAD, status=500, times=-1, body={"detail": UNEXPECTED})
     with pytest.raises(VendorApiError) as err:
         upload()
-    text = kit.check_failure(err.value, vendor=VENDOR, endpoint=UPLOAD_ENDPOINT, status=500, message=UNEXPECTED)
+    text = kit.check_failure(err.value, vendor=VENDOR, endpoint=UPLOAD_ENDPOINT,
+                             status=500, message=UNEXPECTED)
     assert "retries exhausted" in text
     assert sandbox.journal.count(UPLOAD) == 3 and len(kit.sleeps) == 2
     assert sandbox.state()["bidswitch"]["uploads"] == []
@@ -161,8 +163,9 @@ def test_slow_answers_until_retries_run_out(sandbox, kit):
 
 def test_token_endpoint_down(sandbox, kit):
     kit.connection(CONN, max_retries=1)
-    sandbox.inject(TOKEN, status=503, times=-1, body={"error": "temporarily_unavailable",
-                                                      "error_description": "The server is temporarily unavailable"})
+    sandbox.inject(TOKEN, status=503, times=-1,
+                   body={"error": "temporarily_unavailable",
+                         "error_description": "The server is temporarily unavailable"})
     with pytest.raises(VendorApiError) as err:
         upload()
     kit.check_failure(err.value, vendor=VENDOR, endpoint=TOKEN_ENDPOINT, status=503,

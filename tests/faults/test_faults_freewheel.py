@@ -82,7 +82,7 @@ def test_batch_fault_ends_with_each_order_once(sandbox, kit, scenario: Scenario)
     assert summary["lines"] == 5 and summary["ingested"] == 5 and summary["failed"] == 0
     assert summary["batches"] == 3
     assert sandbox.journal.count(ORDERS) == 2 + scenario.attempts
-    handled = [e.meta.get("external_ids") for e in sandbox.journal.entries(ORDERS) if e.meta.get("external_ids")]
+    handled = [e.meta["external_ids"] for e in sandbox.journal.entries(ORDERS) if e.meta.get("external_ids")]
     first, second, third = (["1001-7-1", "1001-7-2"], ["1001-7-3", "1001-7-4"], ["1001-7-5"])
     assert handled == [first] + [second] * scenario.handled + [third]
     scenario.check_sleeps(kit.sleeps)
@@ -124,7 +124,8 @@ def test_429_until_retries_run_out(sandbox, kit):
     sandbox.inject(ORDERS, status=429, times=-1, retry_after=1, body={"message": "Too Many Requests"})
     with pytest.raises(VendorApiError) as err:
         send_orders()
-    kit.check_failure(err.value, vendor=VENDOR, endpoint=ORDERS_ENDPOINT, status=429, message="Too Many Requests")
+    kit.check_failure(err.value, vendor=VENDOR, endpoint=ORDERS_ENDPOINT,
+                      status=429, message="Too Many Requests")
     assert kit.sleeps == [1.0] and sandbox.journal.count(ORDERS) == 2
     kit.record(VENDOR, "linear orders 429 until retries run out")
 
@@ -161,7 +162,8 @@ def test_token_endpoint_down(sandbox, kit):
                                                       "error_description": "Service Unavailable"})
     with pytest.raises(VendorApiError) as err:
         send_orders()
-    kit.check_failure(err.value, vendor=VENDOR, endpoint=TOKEN_ENDPOINT, status=503, message="Service Unavailable")
+    kit.check_failure(err.value, vendor=VENDOR, endpoint=TOKEN_ENDPOINT,
+                      status=503, message="Service Unavailable")
     assert sandbox.journal.count(TOKEN) == 2 and sandbox.journal.count(ORDERS) == 0
     kit.record(VENDOR, "token 503 until retries run out")
 
@@ -282,19 +284,22 @@ def s3(monkeypatch, kit):
 def order_rows(n: int) -> list[dict]:
     """Order lines in the delivery schema ("CSV File Data Fields")."""
     return [{
-        "contractid": "1001", "tb_system_id": "7", "order_start_date": "20261123", "order_end_date": "20261129",
+        "contractid": "1001", "tb_system_id": "7",
+        "order_start_date": "20261123", "order_end_date": "20261129",
         "advertiser_name": "Acme Outdoor, Inc.", "advertiser_code": "5501", "order_line": str(i),
         "spot_length": "30", "prioritycode": "3", "broadcast_week": "202648", "bookingdesc": "16:00-20:00",
         "orbits": "N", "syscode": "1234,5678", "gross_dollars": "1500.00,200.50", "buget_units": "10,2",
-        "duration": "30,30", "networkname": "ESPN,CNN", "networkcode": "ESPN,CNN", "marketname": "New York,Boston",
+        "duration": "30,30", "networkname": "ESPN,CNN", "networkcode": "ESPN,CNN",
+        "marketname": "New York,Boston",
     } for i in range(1, n + 1)]
 
 
 def deliver():
     from airflow_provider_adtech.sandbox.s3 import FREEWHEEL_AWS_CONN_ID, FREEWHEEL_BUCKET, FREEWHEEL_PREFIX
 
-    op = FreeWheelS3OrderOperator(task_id="deliver_orders", rows=order_rows(3), aws_conn_id=FREEWHEEL_AWS_CONN_ID,
-                                  s3_bucket=FREEWHEEL_BUCKET, s3_prefix=FREEWHEEL_PREFIX)
+    op = FreeWheelS3OrderOperator(task_id="deliver_orders", rows=order_rows(3),
+                                  aws_conn_id=FREEWHEEL_AWS_CONN_ID, s3_bucket=FREEWHEEL_BUCKET,
+                                  s3_prefix=FREEWHEEL_PREFIX)
     return op.execute(dict(CONTEXT))
 
 

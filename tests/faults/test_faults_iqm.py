@@ -91,7 +91,8 @@ NEVER_REPEATED = {
         "create_insertion_order",
         dict(fields={"ioName": "Nightly IO", "ioStartTime": FUTURE.isoformat(),
                      "ioEndTime": FUTURE_MS + 30 * 86400_000, "ioTotalBudget": 1000, "ioTimeZoneId": 29,
-                     "isAutoSumIoTotalBudget": False, "ioBudgetTypeId": 1, "ioBudgetDistributionMethodId": 1}),
+                     "isAutoSumIoTotalBudget": False, "ioBudgetTypeId": 1,
+                     "ioBudgetDistributionMethodId": 1}),
         "iqm.io_add", "POST /api/v3/cmp/io/add", "io_add",
         lambda b, a: [io["ioName"] for io in a["insertion_orders"].values()].count("Nightly IO") == 1),
     "duplicate_io": Call(
@@ -125,7 +126,8 @@ REPEATABLE = {
         lambda b, a: all(a["campaigns"][c]["budgetTotal"] == 900 and a["campaigns"][c]["budgetDay"] == 30
                          for c in ("20731", "450277"))),
     "campaign_budget_distribution": Call(
-        "update_budget", dict(campaign_ids=[20731, 450277], total_budget=900, total_budget_update_type="distribution"),
+        "update_budget",
+        dict(campaign_ids=[20731, 450277], total_budget=900, total_budget_update_type="distribution"),
         "iqm.campaigns_update_budget", "PUT /api/v2/cmp/campaigns/update_budget", "campaign_budget",
         lambda b, a: all(a["campaigns"][c]["budgetTotal"] == 450 for c in ("20731", "450277"))),
     "io_budget_change": Call(
@@ -258,7 +260,8 @@ def test_changes_file_sends_the_addition_once_and_retries_the_rest(sandbox, kit,
     sent = sandbox.journal.count("iqm.campaigns_update_budget")
     kit.record(VENDOR, "changes file: name 503 burst, addition answer lost", repeats=sent - 1)
     assert sent == 1 and sandbox.journal.count("iqm.campaign_update_name") == 3 and len(kit.sleeps) == 2
-    kit.check_failure(err.value, vendor=VENDOR, endpoint="PUT /api/v2/cmp/campaigns/update_budget", status=None,
+    kit.check_failure(err.value, vendor=VENDOR, endpoint="PUT /api/v2/cmp/campaigns/update_budget",
+                      status=None,
                       message="connection failed or was dropped before an answer")
     assert NOT_REPEATED_WORDS in str(err.value)
     after = state(sandbox)["campaigns"]["20731"]
@@ -272,7 +275,8 @@ def test_5xx_until_retries_run_out(sandbox, kit):
     sandbox.inject(call.route, status=503, times=-1, body=iqm_error(UNAVAILABLE))
     with pytest.raises(VendorApiError) as err:
         run(action=call.action, **call.kwargs)
-    text = kit.check_failure(err.value, vendor=VENDOR, endpoint=call.endpoint, status=503, message=UNAVAILABLE)
+    text = kit.check_failure(err.value, vendor=VENDOR, endpoint=call.endpoint,
+                             status=503, message=UNAVAILABLE)
     assert "retries exhausted" in text and NOT_REPEATED_WORDS not in text
     assert sandbox.journal.count(call.route) == 3 and len(kit.sleeps) == 2
     kit.record(VENDOR, "budget change 503 until retries run out")

@@ -30,12 +30,14 @@ CONTEXT = {"data_interval_start": DAY, "data_interval_end": DAY + dt.timedelta(d
 NOW = dt.datetime(2026, 11, 21, 6, 0, tzinfo=dt.timezone.utc)
 #: the document's answer texts
 INTERNAL = "Internal error. Please contact our API team."
-UA = "Mozilla/5.0 (Macintosh; Intel) AppleWebKit/537.36 (KHTML, like Gecko) Chrome 70.0.3359.117 Safari/537.36"
+UA = ("Mozilla/5.0 (Macintosh; Intel) AppleWebKit/537.36 (KHTML, like Gecko) Chrome 70.0.3359.117 "
+      "Safari/537.36")
 
 
 def conversions(n: int) -> list[dict[str, str]]:
     """``n`` valid conversions of the data day (the document's columns)."""
-    return [{"ip": f"66.87.{i // 250}.{i % 250 + 1}", "datetime": f"2026-11-20 12:{i // 60 % 60:02d}:{i % 60:02d}",
+    return [{"ip": f"66.87.{i // 250}.{i % 250 + 1}",
+             "datetime": f"2026-11-20 12:{i // 60 % 60:02d}:{i % 60:02d}",
              "siteid": "TC-1234-5", "app": "web", "type": "purchase", "useragent": UA} for i in range(n)]
 
 
@@ -133,7 +135,8 @@ def test_429_until_retries_run_out(sandbox, kit):
     sandbox.inject(UPLOAD, status=429, times=-1, retry_after=30, body={"message": "Too Many Requests"})
     with pytest.raises(VendorApiError) as err:
         upload()
-    kit.check_failure(err.value, vendor=VENDOR, endpoint=UPLOAD_ENDPOINT, status=429, message="Too Many Requests")
+    kit.check_failure(err.value, vendor=VENDOR, endpoint=UPLOAD_ENDPOINT,
+                      status=429, message="Too Many Requests")
     assert kit.sleeps == [30.0] and sandbox.journal.count(UPLOAD) == 2
     kit.record(VENDOR, "upload 429 until retries run out")
 
@@ -173,7 +176,8 @@ def test_token_endpoint_down(sandbox, kit):
     sandbox.inject(TOKEN, status=503, times=-1, body={"message": "Service Unavailable"})
     with pytest.raises(VendorApiError) as err:
         upload()
-    kit.check_failure(err.value, vendor=VENDOR, endpoint=TOKEN_ENDPOINT, status=503, message="Service Unavailable")
+    kit.check_failure(err.value, vendor=VENDOR, endpoint=TOKEN_ENDPOINT,
+                      status=503, message="Service Unavailable")
     assert sandbox.journal.count(TOKEN) == 2 and sandbox.journal.count(UPLOAD) == 0
     kit.record(VENDOR, "token 503 until retries run out")
 

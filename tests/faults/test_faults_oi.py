@@ -30,7 +30,8 @@ CREATE = "oi.placements.create"
 UPDATE = "oi.placements.update"
 DAY = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 DOWN = "Service temporarily unavailable"
-PLACEMENT = {"status_id": 9, "layout_id": 1, "offer_format_id": 2607, "max_offers": 4, "parameter_share": True}
+PLACEMENT = {"status_id": 9, "layout_id": 1, "offer_format_id": 2607, "max_offers": 4,
+             "parameter_share": True}
 
 
 class FakeTI:
@@ -52,7 +53,9 @@ def oi_error(text: str) -> dict:
 
 
 def body_for(scenario: Scenario) -> dict | None:
-    return oi_error("Too many requests" if scenario.status == 429 else DOWN) if scenario.kind == "status" else None
+    if scenario.kind != "status":
+        return None
+    return oi_error("Too many requests" if scenario.status == 429 else DOWN)
 
 
 def sensor(**kw):
@@ -99,7 +102,8 @@ def test_placement_update_survives_fault(sandbox, kit, publisher, tmp_path, scen
     path = tmp_path / "updates.jsonl"
     path.write_text(json.dumps({"id": placement, "status_id": 2, "max_offers": 2}) + "\n")
     kit.inject(UPDATE, scenario, CONN, body=body_for(scenario))
-    summary = OiPlacementOperator(task_id="update_placements", payload_path=str(path), action="update").execute({})
+    op = OiPlacementOperator(task_id="update_placements", payload_path=str(path), action="update")
+    summary = op.execute({})
     assert summary["ids"] == [placement]
     assert sandbox.journal.count(UPDATE) == scenario.attempts
     scenario.check_sleeps(kit.sleeps)
@@ -224,7 +228,8 @@ def test_report_429_until_retries_run_out(sandbox, kit, context):
     sandbox.inject(REPORT, status=429, times=-1, retry_after=20, body=oi_error("Too many requests"))
     with pytest.raises(VendorApiError) as err:
         sensor().execute(context)
-    kit.check_failure(err.value, vendor=VENDOR, endpoint=REPORT_ENDPOINT, status=429, message="Too many requests")
+    kit.check_failure(err.value, vendor=VENDOR, endpoint=REPORT_ENDPOINT,
+                      status=429, message="Too many requests")
     assert kit.sleeps == [20.0] and sandbox.journal.count(REPORT) == 2
     kit.record(VENDOR, "report 429 until retries run out")
 
