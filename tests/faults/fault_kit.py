@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 #: the read timeout (seconds) of a connection in a slow-answer scenario, and the sandbox's delay
-SLOW_READ_TIMEOUT = 0.5
-SLOW_DELAY = 1.5
+SLOW_READ_TIMEOUT = 1.0
+SLOW_DELAY = 2.0
 
 NOT_REPEATED_WORDS = "may or may not have been applied"
 
