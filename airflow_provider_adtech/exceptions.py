@@ -66,6 +66,16 @@ class VendorTransportError(VendorApiError):
     """No usable answer: connection refused or dropped, or the read timed out."""
 
 
+class VendorOutcomeUnknown(VendorApiError, AirflowFailException):
+    """A request that is not safe to repeat (e.g. a create) got a ``5xx`` or no answer: the
+    vendor may or may not have applied it. Airflow does not retry the task, which would send
+    it again; check the vendor's side before running the task again."""
+
+
+class VendorNoAnswer(VendorOutcomeUnknown, VendorTransportError):
+    """:class:`VendorOutcomeUnknown` without any answer (connection dropped, read timeout)."""
+
+
 class AdtechValidationError(AdtechError, AirflowFailException):
     """Input broke vendor rules; nothing was sent. Not retried by Airflow (fix the input)."""
 

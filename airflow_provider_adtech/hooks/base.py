@@ -30,7 +30,13 @@ from airflow_provider_adtech.connection_fields import (
     sensitive_extras,
     ui_field_behaviour,
 )
-from airflow_provider_adtech.exceptions import VendorApiError, VendorAuthError, VendorTransportError
+from airflow_provider_adtech.exceptions import (
+    VendorApiError,
+    VendorAuthError,
+    VendorNoAnswer,
+    VendorOutcomeUnknown,
+    VendorTransportError,
+)
 from airflow_provider_adtech.hooks.token_cache import Token, TokenCache, make_token_cache
 
 log = logging.getLogger(__name__)
@@ -427,17 +433,20 @@ class AdtechHook(BaseHook):
             resp = exc.response
             if not raise_for_status:
                 return resp
-            hint = "" if idempotent else (
-                "not retried automatically because repeating it is not safe; "
-                "the request may or may not have been applied, check before running it again"
-            )
-            raise self.error_for(resp, endpoint, hint=hint or "retries exhausted") from None
+            if idempotent:
+                raise self.error_for(resp, endpoint, hint="retries exhausted") from None
+            if resp.status_code == 429:
+                raise self.error_for(resp, endpoint, hint=(
+                    "rate limited: the request was refused, not applied; it is not repeated "
+                    "automatically because repeating it is not safe")) from None
+            err = self.error_for(resp, endpoint)
+            raise VendorOutcomeUnknown(self.vendor, endpoint, resp.status_code, err.vendor_message,
+                                       _UNKNOWN_OUTCOME, body=err.body) from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            hint = "retries exhausted" if idempotent else (
-                "not retried automatically because repeating it is not safe; "
-                "the request may or may not have been applied, check before running it again"
-            )
-            raise VendorTransportError(self.vendor, endpoint, None, _transport_text(exc), hint) from None
+            if idempotent:
+                raise VendorTransportError(self.vendor, endpoint, None, _transport_text(exc),
+                                           "retries exhausted") from None
+            raise VendorNoAnswer(self.vendor, endpoint, None, _transport_text(exc), _UNKNOWN_OUTCOME) from None
         self.log.debug("%s %s -> %s", self.vendor, endpoint, resp.status_code)
         if raise_for_status and resp.status_code >= 400:
             raise self.error_for(resp, endpoint)
@@ -491,6 +500,12 @@ class AdtechHook(BaseHook):
 
     def _check_credentials(self) -> None:
         self.get_token(force=True)
+
+
+_UNKNOWN_OUTCOME = (
+    "not retried automatically because repeating it is not safe; the request may or may not "
+    "have been applied, check before running it again"
+)
 
 
 def _safe_json(resp: requests.Response) -> Any:

@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
-from airflow_provider_adtech.exceptions import VendorApiError, VendorAuthError, VendorTransportError
+from airflow_provider_adtech.exceptions import (
+    VendorApiError,
+    VendorAuthError,
+    VendorNoAnswer,
+    VendorOutcomeUnknown,
+    VendorTransportError,
+)
 from airflow_provider_adtech.hooks.base import AdtechHook, vendor_message_from
 from airflow_provider_adtech.hooks.token_cache import Token
 
@@ -45,8 +51,9 @@ NOT_REPEATED = ("not retried automatically because repeating it is not safe; the
                 "have been applied, check before running it again")
 
 
-class IqmPartialFailure(VendorApiError):
-    """IQM applied a change to some campaigns and refused it for others.
+class IqmPartialFailure(VendorApiError, AirflowFailException):
+    """IQM applied a change to some campaigns and refused it for others. Airflow does not retry
+    the task: repeating it would apply additive changes twice to the campaigns that took them.
 
     ``failures``: ``[{"id", "campaignName", "errorMessage"}]`` as IQM gave them;
     ``applied``: the ``modified_data`` entries of the campaigns that were changed.
@@ -60,13 +67,13 @@ class IqmPartialFailure(VendorApiError):
         super().__init__(vendor, endpoint, status, vendor_message, hint, body=body)
 
 
-class IqmOutcomeUnknown(VendorApiError, AirflowFailException):
+class IqmOutcomeUnknown(VendorOutcomeUnknown):
     """A call that is never repeated got no usable answer (connection dropped, no answer within
     the read timeout, or ``5xx``): IQM may or may not have applied it. Airflow does not retry
     the task, which would send the call again; check IQM before running it again."""
 
 
-class IqmNoAnswer(IqmOutcomeUnknown, VendorTransportError):
+class IqmNoAnswer(IqmOutcomeUnknown, VendorNoAnswer):
     """:class:`IqmOutcomeUnknown` without any answer (connection dropped, read timeout)."""
 
 

@@ -103,7 +103,7 @@ class _OiRecordsOperator(BaseOperator):
                         # creates are not idempotent: a retry would create the first ones again
                         raise AirflowFailException(message + "not retried, to avoid creating them twice") from exc
                     raise type(exc)(exc.vendor, exc.endpoint, exc.status, exc.vendor_message,
-                                    f"{message}{exc.hint}") from exc
+                                    f"{self.payload_path} line {line}; {what}{exc.hint}") from exc
         finally:
             hook.close()
         summary = {"kind": self.kind, "action": self.action, "source": str(self.payload_path),

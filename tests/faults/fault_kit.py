@@ -29,6 +29,16 @@ SLOW_READ_TIMEOUT = 1.0
 SLOW_DELAY = 2.0
 
 NOT_REPEATED_WORDS = "may or may not have been applied"
+#: what a 429 on a call sent once says: the vendor refused it, nothing was applied
+REFUSED_WORDS = "refused, not applied"
+
+
+def explains_not_repeated(text: str, scenario: "Scenario") -> bool:
+    """The error of a call that is sent once says what happened to it: refused (429),
+    or an outcome that is unknown (5xx, no answer)."""
+    if scenario.kind == "status" and scenario.status == 429:
+        return REFUSED_WORDS in text and NOT_REPEATED_WORDS not in text
+    return NOT_REPEATED_WORDS in text
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from airflow_provider_adtech.exceptions import VendorApiError, VendorTransportError
 from airflow_provider_adtech.operators.iqm import IqmCampaignOperator
-from fault_kit import NOT_REPEATED_WORDS, ONCE, RETRIED, Scenario, ids
+from fault_kit import NOT_REPEATED_WORDS, ONCE, explains_not_repeated, RETRIED, Scenario, ids
 
 pytestmark = pytest.mark.integration
 
@@ -160,7 +160,7 @@ def test_non_idempotent_call_is_sent_once(sandbox, kit, name: str, scenario: Sce
     text = kit.check_failure(err.value, vendor=VENDOR, endpoint=call.endpoint,
                              status=scenario.status if scenario.kind == "status" else None,
                              message=message_for(scenario))
-    assert NOT_REPEATED_WORDS in text and "check before running it again" in text
+    assert explains_not_repeated(text, scenario)
     applied = changes(sandbox, call.change)
     after = state(sandbox)
     if scenario.reaches_vendor:  # handled, answer lost: applied exactly once
