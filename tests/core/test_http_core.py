@@ -72,6 +72,22 @@ def test_request_not_marked_idempotent_is_never_retried(sandbox):
     assert sandbox.journal.count("freewheel.token_info") == 1
     assert sleeps == []
     assert "may or may not have been applied" in str(err.value)
+    # Airflow must not retry the task either: that would send the request again
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    from airflow_provider_adtech.exceptions import VendorOutcomeUnknown
+
+    assert isinstance(err.value, VendorOutcomeUnknown) and isinstance(err.value, AirflowFailException)
+
+
+def test_request_not_marked_idempotent_meeting_429_is_refused_not_unknown(sandbox):
+    hook = FreeWheelHook()
+    recording(hook)
+    sandbox.inject("freewheel.token_info", status=429, retry_after=3, times=1)
+    with pytest.raises(VendorApiError) as err:
+        hook.request("GET", INFO, idempotent=False)
+    assert "refused, not applied" in str(err.value) and "may or may not" not in str(err.value)
+    assert sandbox.journal.count("freewheel.token_info") == 1
 
 
 def test_dropped_connection_is_retried_for_idempotent_requests(sandbox):
