@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowNotFoundException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseOperator
 
 from airflow_provider_adtech.exceptions import AdtechError, AdtechValidationError
 from airflow_provider_adtech.operators._common import data_day, expand_sources, is_s3, open_text, parse_day
@@ -44,7 +44,7 @@ def run_timestamp(context: Any) -> dt.datetime:
     for value in candidates:
         if isinstance(value, dt.datetime):
             return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    raise AirflowException("no logical date, run_after or data interval in the context; pass timestamp=")
+    raise AdtechValidationError("no logical date, run_after or data interval in the context; pass timestamp=")
 
 
 def _as_bool(value: Any) -> bool:
@@ -64,7 +64,7 @@ class _InputMixin:
     def _check_one_input(self, *names: str) -> None:
         given = [n for n in names if getattr(self, n) is not None]
         if len(given) != 1:
-            raise AirflowException(f"{type(self).__name__}: give exactly one of {', '.join(names)} "
+            raise AdtechValidationError(f"{type(self).__name__}: give exactly one of {', '.join(names)} "
                                    f"(got {', '.join(given) or 'none'})")
 
     def _sources(self) -> list[str]:
@@ -76,7 +76,7 @@ class _InputMixin:
         if self.rows is not None:
             rows = self.rows
             if isinstance(rows, (str, bytes)) or isinstance(rows, Mapping):
-                raise AirflowException("rows must be an iterable of dicts (one per order line)")
+                raise AdtechValidationError("rows must be an iterable of dicts (one per order line)")
             yield "rows", fwf.iter_row_records(rows, "rows", problems)
             return
         for uri in self._sources():
@@ -189,7 +189,7 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
         prefix = self.s3_prefix if self.s3_prefix is not None else extras.get("s3_prefix", "")
         aws_conn_id = self.aws_conn_id or extras.get("aws_conn_id") or "aws_default"
         if not bucket:
-            raise AirflowException(
+            raise AdtechValidationError(
                 "no S3 bucket: pass s3_bucket= or set the s3_bucket extra of connection "
                 f"{self.freewheel_conn_id!r} (FreeWheel gives you the bucket and your dedicated folder)")
         return str(bucket), str(prefix or "").strip("/"), str(aws_conn_id)
@@ -376,7 +376,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         if self.order_lines is not None:
             lines = self.order_lines
             if isinstance(lines, (str, bytes)) or isinstance(lines, Mapping):
-                raise AirflowException("order_lines must be an iterable of dicts (one per order line)")
+                raise AdtechValidationError("order_lines must be an iterable of dicts (one per order line)")
             validator = fwf.ApiLineValidator(problems, durations, "order_lines")
             for i, obj in enumerate(lines, start=1):
                 if validator.check(obj, i) and not problems:
@@ -405,7 +405,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         self._check_one_input("order_lines", "rows", "source")
         batch_size = int(self.batch_size)
         if batch_size < 1:
-            raise AirflowException("batch_size must be at least 1")
+            raise AdtechValidationError("batch_size must be at least 1")
         with tempfile.TemporaryDirectory(prefix="freewheel-api-") as tmp:
             path = os.path.join(tmp, "order_lines.jsonl")
             try:

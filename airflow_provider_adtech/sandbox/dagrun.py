@@ -52,6 +52,7 @@ class DagRunResult:
 def airflow_env(dags_folder: str | Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of an ``airflow`` command: ``os.environ`` with the DAGs folder set."""
     env = dict(os.environ)
+    env.setdefault("AIRFLOW_HOME", os.path.join(os.path.expanduser("~"), "airflow"))  # Airflow's default
     env["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(dags_folder).resolve())
     env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     env.update(extra_env or {})
