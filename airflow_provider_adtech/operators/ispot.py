@@ -77,7 +77,8 @@ class IspotConversionUploadOperator(BaseOperator):
 
     Size rules: parts above ``max_file_size`` are split; a part below ``min_file_size``
     (iSpot: "The minimum file size allowed is 8 MB") fails the task before uploading. When the
-    last part would end below the minimum, it and the part before it are cut into halves.
+    last part would end below the minimum, the fewest trailing parts needed are re-cut into
+    parts of about equal size.
 
     :param source: CSV path(s), glob(s) or ``s3://`` URI(s). (templated)
     :param rows: records (mappings). (templated)

@@ -47,8 +47,9 @@ class SplitOptions:
     :param prefix: file name prefix (letters, digits, ``.``, ``_``, ``-``).
     :param max_bytes: largest part (compressed size when ``compress``).
     :param compress: write ``.zip`` parts.
-    :param rebalance_below: when the last part ends smaller than this, it and the part
-        before it are re-cut into two halves (the vendor refuses files under 8 MB); 0 = never.
+    :param rebalance_below: when the last part ends smaller than this, the fewest trailing
+        parts needed are re-cut into parts of about equal size (the vendor refuses files under
+        8 MB); 0 = never.
     """
 
     day: dt.date
