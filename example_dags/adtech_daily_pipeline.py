@@ -131,8 +131,7 @@ with DAG(
         """Campaign ids to change, and a daily budget that follows yesterday's OI revenue."""
         from airflow.providers.common.compat.sdk import AirflowSkipException
 
-        # rows are insertion orders, each with its campaigns
-        ids = sorted({int(c["id"]) for io in listing.get("rows") or [] for c in io.get("campaigns", [])})
+        ids = sorted(int(i) for i in listing.get("campaign_ids") or [])  # the IO's running campaigns
         if not ids:
             raise AirflowSkipException("no running campaign in the insertion order")
         budget = round(min(500.0, max(50.0, 2 * float(oi_summary.get("revenue") or 0))), 2)
