@@ -341,6 +341,28 @@ class AdtechHook(BaseHook):
         return Token(access_token=access, expires_at=now + ttl, refresh_token=refresh, extra=extra,
                      obtained_at=now)
 
+    def _credentials(self, what: str = "login and password") -> tuple[str, str]:
+        """The connection's login and password; a clear error names what is missing."""
+        conn = self.connection
+        if not conn.login or not conn.password:
+            raise ValueError(f"connection {self.conn_id!r} needs {what}")
+        return conn.login, conn.password
+
+    def _form_token(
+        self,
+        form: dict[str, str],
+        *,
+        endpoint: str,
+        default_ttl: float,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        data_key: str | None = None,
+    ) -> Token:
+        """POST a form-encoded OAuth2-style grant to the token endpoint and parse the answer."""
+        resp = self.token_request("POST", url or self.token_url(), endpoint=endpoint, data=form,
+                                  headers={"Accept": "application/json", **(headers or {})})
+        return self._token_from_response(resp, endpoint, default_ttl=default_ttl, data_key=data_key)
+
     def auth_headers(self, token: Token | None) -> dict[str, str]:
         """Headers that authenticate one request (Bearer by default)."""
         return {"Authorization": f"Bearer {token.access_token}"} if token else {}

@@ -83,24 +83,18 @@ class BidSwitchHook(AdtechHook):
         return fields
 
     def _fetch_token(self) -> Token:
-        conn = self.connection
-        if not conn.login or not conn.password:
-            raise ValueError(f"connection {self.conn_id!r} needs login and password of the API user")
-        form = {"grant_type": "password", "username": conn.login, "password": conn.password}
+        username, password = self._credentials("login and password of the API user")
+        form = {"grant_type": "password", "username": username, "password": password}
         scope = self.extras.get("token_scope", self.extra_str("token_scope"))
         if scope:
             form["scope"] = str(scope)
-        resp = self.token_request("POST", self.token_url(), endpoint="POST token", data=self._token_form(**form),
-                                  headers={"Accept": "application/json"})
-        return self._token_from_response(resp, "POST token", default_ttl=self.token_ttl)
+        return self._form_token(self._token_form(**form), endpoint="POST token", default_ttl=self.token_ttl)
 
     def _refresh_token(self, token: Token) -> Token | None:
         if not token.refresh_token:
             return None
         form = self._token_form(grant_type="refresh_token", refresh_token=token.refresh_token)
-        resp = self.token_request("POST", self.token_url(), endpoint="POST token (refresh)", data=form,
-                                  headers={"Accept": "application/json"})
-        return self._token_from_response(resp, "POST token (refresh)", default_ttl=300.0)
+        return self._form_token(form, endpoint="POST token (refresh)", default_ttl=300.0)
 
     # ------------------------------------------------------------------ upload
     @staticmethod

@@ -107,16 +107,9 @@ class FreeWheelHook(AdtechHook):
         self.freewheel_conn_id = freewheel_conn_id
 
     def _fetch_token(self) -> Token:
-        conn = self.connection
-        if not conn.login or not conn.password:
-            raise ValueError(f"connection {self.conn_id!r} needs login and password")
-        endpoint = "POST " + (self.extra_str("token_path") or "")
-        resp = self.token_request(
-            "POST", self.token_url(), endpoint=endpoint,
-            data={"grant_type": "password", "username": conn.login, "password": conn.password},
-            headers={"accept": "application/json"},
-        )
-        return self._token_from_response(resp, endpoint, default_ttl=self.token_ttl)
+        username, password = self._credentials()
+        return self._form_token({"grant_type": "password", "username": username, "password": password},
+                                endpoint="POST " + (self.extra_str("token_path") or ""), default_ttl=self.token_ttl)
 
     # ------------------------------------------------------------------ linear orders
     @property

@@ -176,34 +176,26 @@ class IqmHook(AdtechHook):
         return "Basic " + base64.b64encode(f"{cid}:{secret}".encode()).decode()
 
     def _fetch_token(self) -> Token:
-        conn = self.connection
-        if not conn.login or not conn.password:
-            raise ValueError(f"connection {self.conn_id!r} needs login (email) and password")
-        headers = {"Authorization": self._basic(), "Accept": "application/json"}
+        email, password = self._credentials("login (email) and password")
+        basic = {"Authorization": self._basic()}
         if (self.extra_str("login_style") or "json") == "form":
-            endpoint = "POST " + self.oauth_path
-            resp = self.token_request(
-                "POST", self.url(self.oauth_path), endpoint=endpoint, headers=headers,
-                data={"grant_type": "password", "username": conn.login, "password": conn.password},
-            )
-        else:
-            endpoint = "POST " + self.login_path
-            resp = self.token_request(
-                "POST", self.url(self.login_path), endpoint=endpoint, headers=headers,
-                json={"grantType": "password", "email": conn.login, "password": conn.password},
-            )
+            return self._form_token({"grant_type": "password", "username": email, "password": password},
+                                    endpoint="POST " + self.oauth_path, url=self.url(self.oauth_path),
+                                    headers=basic, default_ttl=self.token_ttl, data_key="data")
+        endpoint = "POST " + self.login_path
+        resp = self.token_request(
+            "POST", self.url(self.login_path), endpoint=endpoint, headers={**basic, "Accept": "application/json"},
+            json={"grantType": "password", "email": email, "password": password},
+        )
         return self._token_from_response(resp, endpoint, default_ttl=self.token_ttl, data_key="data")
 
     def _refresh_token(self, token: Token) -> Token | None:
         if not token.refresh_token:
             return None
-        endpoint = "POST " + self.oauth_path + " (refresh)"
-        resp = self.token_request(
-            "POST", self.url(self.oauth_path), endpoint=endpoint,
-            headers={"Authorization": self._basic(), "Accept": "application/json"},
-            data={"grant_type": "refresh_token", "refresh_token": token.refresh_token},
-        )
-        new = self._token_from_response(resp, endpoint, default_ttl=self.token_ttl, data_key="data")
+        new = self._form_token({"grant_type": "refresh_token", "refresh_token": token.refresh_token},
+                               endpoint="POST " + self.oauth_path + " (refresh)", url=self.url(self.oauth_path),
+                               headers={"Authorization": self._basic()}, default_ttl=self.token_ttl,
+                               data_key="data")
         if "owId" not in new.extra and "owId" in token.extra:
             new.extra["owId"] = token.extra["owId"]
         if not new.refresh_token:

@@ -102,20 +102,11 @@ class IspotHook(AdtechHook):
         self.ispot_conn_id = ispot_conn_id
 
     def _fetch_token(self) -> Token:
-        conn = self.connection
-        if not conn.login or not conn.password:
-            raise ValueError(f"connection {self.conn_id!r} needs login (client_id) and password "
-                             "(client_secret)")
-        resp = self.token_request(
-            "POST",
-            self.token_url(),
-            endpoint="POST " + (self.extra_str("token_path") or ""),
-            data={"client_id": conn.login, "client_secret": conn.password,
-                  "grant_type": "client_credentials"},
-            headers={"Accept": "application/json"},
+        client_id, client_secret = self._credentials("login (client_id) and password (client_secret)")
+        return self._form_token(
+            {"client_id": client_id, "client_secret": client_secret, "grant_type": "client_credentials"},
+            endpoint="POST " + (self.extra_str("token_path") or ""), default_ttl=self.token_ttl,
         )
-        return self._token_from_response(resp, "POST " + (self.extra_str("token_path") or ""),
-                                         default_ttl=self.token_ttl)
 
     # ------------------------------------------------------------------ upload
     def upload_conversions(self, path: str, file_name: str | None = None, *,
