@@ -9,9 +9,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
-from airflow_provider_adtech.hooks.bidswitch import BidSwitchHook
 
 if TYPE_CHECKING:
+    from airflow_provider_adtech.hooks.bidswitch import BidSwitchHook
     from airflow.providers.common.compat.sdk import Context
 
 
@@ -118,7 +118,7 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         zero_fill: bool | str = False,
         columns: dict[str, str] | list[str] | None = None,
         dry_run: bool | str = False,
-        bidswitch_conn_id: str = BidSwitchHook.default_conn_name,
+        bidswitch_conn_id: str = "bidswitch_default",
         aws_conn_id: str | None = "aws_default",
         **kwargs: Any,
     ) -> None:
@@ -143,6 +143,8 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> BidSwitchHook:
+        from airflow_provider_adtech.hooks.bidswitch import BidSwitchHook
+
         return BidSwitchHook(bidswitch_conn_id=self.bidswitch_conn_id)
 
     # ------------------------------------------------------------------ execute
@@ -151,6 +153,8 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
 
         try:
+            from airflow_provider_adtech.hooks.bidswitch import BidSwitchHook
+
             path = BidSwitchHook.upload_path(self.platform_name, self.platform_type)
             zero_fill = _as_bool(self.zero_fill, "zero_fill")
             dry_run = _as_bool(self.dry_run, "dry_run")

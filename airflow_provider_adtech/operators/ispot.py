@@ -10,9 +10,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
-from airflow_provider_adtech.hooks.ispot import IspotHook
 
 if TYPE_CHECKING:
+    from airflow_provider_adtech.hooks.ispot import IspotHook
     from airflow.providers.common.compat.sdk import Context
 
 #: defaults, kept equal to the document (formats.ispot.schema holds the reasoning)
@@ -155,7 +155,7 @@ class IspotConversionUploadOperator(BaseOperator):
         siteid_pattern: str | None = None,
         max_problems: int = 50,
         work_dir: str | None = None,
-        ispot_conn_id: str = IspotHook.default_conn_name,
+        ispot_conn_id: str = "ispot_default",
         aws_conn_id: str | None = "aws_default",
         **kwargs: Any,
     ) -> None:
@@ -187,6 +187,8 @@ class IspotConversionUploadOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> IspotHook:
+        from airflow_provider_adtech.hooks.ispot import IspotHook
+
         return IspotHook(ispot_conn_id=self.ispot_conn_id)
 
     @staticmethod
