@@ -12,7 +12,12 @@ Every morning, for yesterday (the run's data interval):
 4. **FreeWheel**: the linear order lines of the coming broadcast week are delivered as a
    zipped CSV to FreeWheel's S3 folder (never overwriting a delivered file).
 5. **IQM**: the running campaigns of an insertion order get their end date extended and
-   a daily budget derived from yesterday's Opt-Intelligence revenue.
+   a daily budget derived from yesterday's Opt-Intelligence revenue. The new end date is
+   taken from the clock, not from the data day: the end of the day ``extend_days`` after
+   today (UTC), or the latest current end among those campaigns if that is later, so no
+   campaign is ever shortened and a daily run does not push the dates further every day.
+   A backfill of an old interval therefore sets the same end date as today's run would,
+   never one in the past.
 
 ``report`` gathers the vendors' summaries. Stand-ins for the warehouse queries live in
 ``_sample_data.py``. Connections: ``oi_default``, ``ispot_default``, ``bidswitch_default``,
@@ -127,15 +132,25 @@ with DAG(
     )
 
     @task
-    def plan_iqm(listing: dict, oi_summary: dict) -> dict:
-        """Campaign ids to change, and a daily budget that follows yesterday's OI revenue."""
+    def plan_iqm(listing: dict, oi_summary: dict, params=None) -> dict:
+        """Campaign ids to change, their new end date, and a daily budget that follows
+        yesterday's OI revenue."""
         from airflow.providers.common.compat.sdk import AirflowSkipException
 
         ids = sorted(int(i) for i in listing.get("campaign_ids") or [])  # the IO's running campaigns
         if not ids:
             raise AirflowSkipException("no running campaign in the insertion order")
+        # the later of "today + extend_days" and the latest current end: derived from the clock,
+        # so a backfill of an old interval never asks for an end date in the past
+        now = datetime.datetime.now(datetime.timezone.utc)
+        end = now + datetime.timedelta(days=int(params["extend_days"]))
+        for io in listing.get("rows") or []:
+            for campaign in io.get("campaigns") or []:
+                current = campaign.get("endTime")
+                if current and int(campaign.get("id", 0)) in ids:
+                    end = max(end, datetime.datetime.fromtimestamp(int(current), datetime.timezone.utc))
         budget = round(min(500.0, max(50.0, 2 * float(oi_summary.get("revenue") or 0))), 2)
-        return {"campaign_ids": ids, "daily_budget": budget}
+        return {"campaign_ids": ids, "end_date": end.date().isoformat(), "daily_budget": budget}
 
     plan = plan_iqm(running.output, oi_report.output)
 
@@ -143,7 +158,7 @@ with DAG(
         task_id="extend_iqm_end_dates",
         action="update_end_date",
         campaign_ids="{{ ti.xcom_pull(task_ids='plan_iqm')['campaign_ids'] | tojson }}",
-        end_time="{{ macros.ds_add(ds, params.extend_days) }}",
+        end_time="{{ ti.xcom_pull(task_ids='plan_iqm')['end_date'] }}",
     )
 
     rebudget = IqmCampaignOperator(

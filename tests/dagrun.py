@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,26 @@ from airflow_provider_adtech.sandbox.dagrun import DagRunResult, run_dag
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_DAGS = ROOT / "example_dags"
 
-__all__ = ["DagRunResult", "run_example_dag", "EXAMPLE_DAGS"]
+__all__ = ["DagRunResult", "run_example_dag", "EXAMPLE_DAGS", "RUN_DATE", "DATA_DAYS", "days_ago"]
+
+
+def days_ago(n: int) -> dt.date:
+    """The UTC day ``n`` days before today, from the real clock."""
+    return dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=n)
+
+
+#: The logical date of example-DAG runs: yesterday, derived from the clock (a DAG run goes
+#: through Airflow in a subprocess, where the vendors' date rules see the real time).
+RUN_DATE = days_ago(1).isoformat()
+#: The run's data day: the logical date on Airflow 3, the day before on Airflow 2 (whose
+#: manual runs end their data interval at the logical date).
+DATA_DAYS = (days_ago(2).isoformat(), RUN_DATE)
 
 
 def run_example_dag(
     dag_id: str,
     sandbox: Any = None,
-    logical_date: str = "2026-11-20",
+    logical_date: str = RUN_DATE,
     extra_env: dict[str, str] | None = None,
     conf: dict | None = None,
     dags_folder: Path | None = None,

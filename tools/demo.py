@@ -9,6 +9,7 @@ what the vendors received), stops both servers and exits non-zero if anything fa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -20,7 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "example_dags"
 WORK = ROOT / ".demo"
-LOGICAL_DATE = os.environ.get("DEMO_LOGICAL_DATE", "2026-11-20")
+#: yesterday (UTC) from the clock, unless DEMO_LOGICAL_DATE says otherwise: the vendors' date
+#: rules (iSpot's reprocessing window, IQM end dates in the future) are checked against now
+LOGICAL_DATE = os.environ.get("DEMO_LOGICAL_DATE") or (
+    dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
 #: vendor DAGs first, the daily pipeline (which uses all of them) last
 ORDER = ["oi_reports", "ispot_conversions", "bidswitch_discrepancy", "freewheel_orders", "iqm_campaigns",
          "adtech_daily_pipeline"]

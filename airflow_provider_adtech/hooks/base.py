@@ -22,7 +22,18 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import tenacity
 
-from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+from airflow.providers.common.compat.sdk import BaseHook
+
+try:
+    from airflow.providers.common.compat.sdk import mask_secret
+except ImportError:  # common-compat < 1.22 has no mask_secret: the same places, in its order
+    try:
+        from airflow.sdk.log import mask_secret  # Airflow 3.1+
+    except ImportError:
+        try:
+            from airflow.sdk.execution_time.secrets_masker import mask_secret  # Airflow 3.0
+        except ImportError:
+            from airflow.utils.log.secrets_masker import mask_secret  # Airflow 2
 from airflow_provider_adtech import __version__
 from airflow_provider_adtech.connection_fields import (
     CONNECTION_TYPES,

@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from dagrun import EXAMPLE_DAGS, run_example_dag
+from dagrun import DATA_DAYS, EXAMPLE_DAGS, run_example_dag
 
 DAG_FILE = EXAMPLE_DAGS / "bidswitch_discrepancy.py"
 
@@ -26,14 +26,14 @@ def test_example_dag_imports_with_the_house_conventions():
 
 @pytest.mark.integration
 def test_example_dag_runs_against_the_sandbox(sandbox):
-    result = run_example_dag("bidswitch_discrepancy", sandbox, logical_date="2026-11-20")
+    result = run_example_dag("bidswitch_discrepancy", sandbox)
     result.assert_success()
 
     summary = result.xcoms["upload_discrepancy_report"]
-    # the report day is the run's data interval start: 2026-11-20 on Airflow 3, the day before on
+    # the report day is the run's data interval start: RUN_DATE on Airflow 3, the day before on
     # Airflow 2 (whose manual runs end their interval at the logical date)
     (day,) = summary["report_dates"]
-    assert day in ("2026-11-19", "2026-11-20")
+    assert day in DATA_DAYS
     assert summary["uploaded"] is True and summary["platform_name"] == "sandbox-ssp"
     assert summary["handled"] == [[f"buyer-a {day}"], [f"buyer-b {day}"]]
 

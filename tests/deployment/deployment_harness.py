@@ -18,6 +18,7 @@ the first one, so :meth:`AirflowDeployment.stop` ends every process they spawned
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -37,7 +38,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = ROOT / "example_dags"
-LOGICAL_DATE = "2026-11-20T00:00:00Z"
+#: yesterday (UTC), from the clock: the vendors' date rules (iSpot's reprocessing window, IQM
+#: end dates in the future) are checked against the real time of the run
+LOGICAL_DATE = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 # Runs each command with "SIGTERM me when my parent dies" (Linux prctl PR_SET_PDEATHSIG), so a

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from dagrun import run_example_dag
+from dagrun import DATA_DAYS, RUN_DATE, run_example_dag
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +33,15 @@ def s3_client(url: str):
 def test_freewheel_orders_dag_delivers_to_s3_and_api_then_rerun_does_not_deliver_twice(sandbox, moto_server):
     from airflow_provider_adtech.sandbox.s3 import FREEWHEEL_BUCKET, FREEWHEEL_PREFIX
 
-    result = run_example_dag("freewheel_orders", sandbox, logical_date="2026-11-20", extra_env=moto_server)
+    result = run_example_dag("freewheel_orders", sandbox, extra_env=moto_server)
     result.assert_success()
 
     delivery = result.xcoms["deliver_to_s3"]
     assert delivery["bucket"] == FREEWHEEL_BUCKET
-    # data day: 2026-11-20 on Airflow 3, 2026-11-19 on Airflow 2 (manual runs end their interval there)
-    m = re.fullmatch(rf"{FREEWHEEL_PREFIX}/linear_orders_(2026111[89]|20261120)_20261120000000\.zip", delivery["key"])
+    # data day: RUN_DATE on Airflow 3, the day before on Airflow 2 (manual runs end their interval there)
+    days = "|".join(d.replace("-", "") for d in DATA_DAYS)
+    run = RUN_DATE.replace("-", "")
+    m = re.fullmatch(rf"{FREEWHEEL_PREFIX}/linear_orders_({days})_{run}000000\.zip", delivery["key"])
     assert m, delivery["key"]
     assert delivery["lines"] == 25 and delivery["syscode_inclusions_filled"] == 1
     assert delivery["delivered"] is True and delivery["already_delivered"] is False
@@ -73,7 +75,7 @@ def test_freewheel_orders_dag_delivers_to_s3_and_api_then_rerun_does_not_deliver
     assert result.xcoms["check"]["lines"] == 25
 
     # the same run again: the file is found, not delivered twice; the API upsert repeats harmlessly
-    again = run_example_dag("freewheel_orders", sandbox, logical_date="2026-11-20", extra_env=moto_server)
+    again = run_example_dag("freewheel_orders", sandbox, extra_env=moto_server)
     again.assert_success()
     assert again.xcoms["deliver_to_s3"]["already_delivered"] is True
     assert again.xcoms["deliver_to_s3"]["key"] == delivery["key"]

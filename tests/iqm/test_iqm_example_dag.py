@@ -26,7 +26,7 @@ def test_example_dag_imports_with_the_house_conventions():
 def test_example_dag_runs_against_the_sandbox(sandbox):
     iqm = sandbox.vendors["iqm"]
     before = {cid: dict(iqm.campaigns[cid]) for cid in (20731, 4120, 4121)}
-    result = run_example_dag("iqm_campaigns", sandbox, logical_date="2026-11-20")
+    result = run_example_dag("iqm_campaigns", sandbox)
     result.assert_success()
 
     listing = result.xcoms["list_running_campaigns"]

@@ -9,7 +9,7 @@ import importlib.util
 
 import pytest
 
-from dagrun import EXAMPLE_DAGS, run_example_dag
+from dagrun import DATA_DAYS, EXAMPLE_DAGS, RUN_DATE, run_example_dag
 
 DAG_FILE = EXAMPLE_DAGS / "ispot_conversions.py"
 
@@ -34,13 +34,13 @@ def test_example_dag_uploads_each_part_once_and_a_rerun_uploads_nothing(sandbox)
     sandbox.inject("ispot.upload", status=500, skip=1, times=1,
                    body={"message": "Internal error. Please contact our API team."})
     conf = {"rows": 135_000, "max_file_size": 12_000_000}
-    first = run_example_dag("ispot_conversions", sandbox, logical_date="2026-11-20", conf=conf)
+    first = run_example_dag("ispot_conversions", sandbox, logical_date=RUN_DATE, conf=conf)
     first.assert_success()
 
     summary = first.xcoms["upload_conversions"]
     day = summary["data_date"]
-    # the data day is the run's data interval start (2026-11-20 on Airflow 3, 2026-11-19 on Airflow 2)
-    assert day in ("2026-11-19", "2026-11-20")
+    # the data day is the run's data interval start (RUN_DATE on Airflow 3, the day before on Airflow 2)
+    assert day in DATA_DAYS
     names = [f"conversions_{day}_{n:03d}.csv" for n in (1, 2, 3)]
     assert [p["name"] for p in summary["parts"]] == names
     assert [p["status"] for p in summary["parts"]] == ["uploaded"] * 3
@@ -60,7 +60,7 @@ def test_example_dag_uploads_each_part_once_and_a_rerun_uploads_nothing(sandbox)
     assert [e.status for e in uploads] == [201, 500, 201, 201]
     assert [e.meta.get("file") for e in uploads if e.status == 201] == names
 
-    second = run_example_dag("ispot_conversions", sandbox, logical_date="2026-11-20", conf=conf)
+    second = run_example_dag("ispot_conversions", sandbox, logical_date=RUN_DATE, conf=conf)
     second.assert_success()
     again = second.xcoms["upload_conversions"]
     assert [p["status"] for p in again["parts"]] == ["already_uploaded"] * 3

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from dagrun import run_example_dag
+from dagrun import DATA_DAYS, RUN_DATE, run_example_dag
 
 pytestmark = pytest.mark.integration
 
@@ -17,13 +17,13 @@ pytestmark = pytest.mark.integration
 def test_oi_reports_dag_defers_then_exports_and_feeds_downstream(sandbox):
     sandbox.configure("oi", report_rows=2100, report_ready_after=2)
     folder = os.path.join(tempfile.gettempdir(), "adtech-examples", "oi")
-    # the report day is the run's data interval start: 2026-11-20 on Airflow 3, the day
+    # the report day is the run's data interval start: RUN_DATE on Airflow 3, the day
     # before on Airflow 2 (whose manual runs end their interval at the logical date)
-    for day in ("2026-11-19", "2026-11-20"):
+    for day in DATA_DAYS:
         if os.path.exists(os.path.join(folder, f"placements_{day}.csv")):
             os.remove(os.path.join(folder, f"placements_{day}.csv"))
 
-    result = run_example_dag("oi_reports", sandbox, logical_date="2026-11-20",
+    result = run_example_dag("oi_reports", sandbox, logical_date=RUN_DATE,
                              extra_env={"ADTECH_OI_POKE_SECONDS": "0.2"})
     result.assert_success()
     for secret in sandbox.secrets():  # the API password never reaches the logs
@@ -31,7 +31,7 @@ def test_oi_reports_dag_defers_then_exports_and_feeds_downstream(sandbox):
 
     summary = result.xcoms["wait_for_report"]
     day = summary["start"]
-    assert day in ("2026-11-19", "2026-11-20") and summary["end"] == day
+    assert day in DATA_DAYS and summary["end"] == day
     assert summary["rows"] == 2100
     out = os.path.join(folder, f"placements_{day}.csv")
     assert summary["output"] == out
