@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 import tempfile
 
 from airflow.providers.common.compat.sdk import DAG, task
@@ -37,6 +38,11 @@ from airflow_provider_adtech.operators.freewheel import FreeWheelS3OrderOperator
 from airflow_provider_adtech.operators.iqm import IqmCampaignOperator
 from airflow_provider_adtech.operators.ispot import IspotConversionUploadOperator
 from airflow_provider_adtech.sensors.oi import OiReportSensor
+
+# the tasks import the warehouse stand-ins of ``_sample_data.py`` beside this file: Airflow puts
+# the DAGs folder on sys.path, except Airflow 3.0 when it runs a task in the parsing process
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 
 WORK_DIR = os.path.join(tempfile.gettempdir(), "adtech-examples", "daily")
 POKE_SECONDS = float(os.environ.get("ADTECH_OI_POKE_SECONDS", "300"))

@@ -22,10 +22,17 @@ Connections: ``freewheel_default`` (type ``freewheel``) and the AWS connection i
 from __future__ import annotations
 
 import datetime
+import os
+import sys
 
 from airflow.providers.common.compat.sdk import DAG, task
 
 from airflow_provider_adtech.operators.freewheel import FreeWheelLinearOrderOperator, FreeWheelS3OrderOperator
+
+# the tasks import the warehouse stand-ins of ``_sample_data.py`` beside this file: Airflow puts
+# the DAGs folder on sys.path, except Airflow 3.0 when it runs a task in the parsing process
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 
 #: regional syscode -> its local syscodes (what a regional line "can air in");
 #: the sample lines of ``_sample_data.linear_order_lines`` use regional syscode 7001

@@ -22,10 +22,17 @@ password). Parameters: ``rows`` (rows exported), ``max_file_size`` (bytes per pa
 from __future__ import annotations
 
 import datetime
+import os
+import sys
 
 from airflow.providers.common.compat.sdk import DAG, task
 
 from airflow_provider_adtech.operators.ispot import IspotConversionUploadOperator
+
+# the tasks import the warehouse stand-ins of ``_sample_data.py`` beside this file: Airflow puts
+# the DAGs folder on sys.path, except Airflow 3.0 when it runs a task in the parsing process
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 
 with DAG(
     dag_id="ispot_conversions",

@@ -17,6 +17,7 @@ metadata database is SQLite under ``AIRFLOW_HOME`` and is migrated on first use.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -118,7 +119,7 @@ def read_run(dag_id: str, airflow_home: str) -> tuple[str | None, str | None, di
 def run_dag(
     dag_id: str,
     dags_folder: str | Path,
-    logical_date: str = "2026-11-20",
+    logical_date: str | None = None,
     extra_env: dict[str, str] | None = None,
     conf: dict | None = None,
     timeout: float = 600,
@@ -128,11 +129,14 @@ def run_dag(
 
     :param dag_id: the DAG to run.
     :param dags_folder: the folder holding the DAG file (Airflow 3 runs only DAGs of a bundle).
-    :param logical_date: the run's logical date; its data interval is the day before for a
-        daily DAG.
+    :param logical_date: the run's logical date (``YYYY-MM-DD`` or an ISO timestamp); default
+        yesterday (UTC), from the clock. On Airflow 2 the data interval of a daily DAG's manual
+        run ends there; on Airflow 3 it starts there.
     :param extra_env: variables added to ``os.environ`` for the run (e.g. connections).
     :param output_dir: where the run's console output is kept (default ``AIRFLOW_HOME/dag-test-output``).
     """
+    if logical_date is None:
+        logical_date = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
     env = airflow_env(dags_folder, extra_env)
     ensure_db(env)
     args = ["dags", "test", dag_id, logical_date]
