@@ -36,16 +36,19 @@ $(VENV2)/.installed: pyproject.toml
 	$(VENV2)/bin/pip install -q "apache-airflow==$(AIRFLOW2_VERSION)" $(PROVIDERS) -e ".[test]"
 	touch $@
 
-## Airflow 3.0 does not cap FastAPI and Cadwyn; their newer releases break its execution API
-## (every task fails with a 422). Airflow's constraints file pins them; without it, these do.
+## Airflow 3.0 and 3.2 do not cap the web stack of their execution API, and its newer releases
+## break every task (3.0: a 422 with FastAPI >= 0.118; 3.2: a KeyError 'svcs_registry'). Airflow's
+## constraints file pins them for a user, and cannot be fetched here: 3.0 gets the two pins that
+## fix it, 3.2 the packages as they were on its release day (uv's --exclude-newer).
 PINS_3.0 = "fastapi[standard]<0.118" "cadwyn<6"
+UV_ARGS_3.2 = --exclude-newer 2026-05-30T00:00:00Z
 
 ## One environment per other Airflow minor: .venv-airflow-3.0.6, ...
 .venv-airflow-%/.installed: pyproject.toml
 	$(PYTHON) -m venv .venv-airflow-$*
-	.venv-airflow-$*/bin/pip install -q --upgrade pip
-	.venv-airflow-$*/bin/pip install -q "apache-airflow==$*" $(PROVIDERS) -e ".[test]" \
-		$(PINS_$(basename $*))
+	.venv-airflow-$*/bin/pip install -q --upgrade pip uv
+	.venv-airflow-$*/bin/uv pip install -q -p .venv-airflow-$*/bin/python $(UV_ARGS_$(basename $*)) \
+		"apache-airflow==$*" $(PROVIDERS) -e ".[test]" $(PINS_$(basename $*))
 	touch $@
 
 ## The lowest versions of our direct dependencies that pyproject.toml allows (uv's
