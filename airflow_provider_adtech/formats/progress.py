@@ -206,6 +206,11 @@ class _CountingReader:
         self._progress.advance(len(data))
         return data
 
+    def read1(self, size: int = -1) -> bytes:
+        data = self._stream.read1(size)
+        self._progress.advance(len(data))
+        return data
+
     def readline(self, size: int = -1) -> bytes:
         data = self._stream.readline(size)
         self._progress.advance(len(data))
