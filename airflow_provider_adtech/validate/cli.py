@@ -17,6 +17,7 @@ import importlib
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +34,8 @@ VENDORS = {
 }
 JSON_SCHEMA_VERSION = 1
 DEFAULTS = {"json": False, "max_problems": 50, "now": None, "progress": True}
+#: the clock of the progress lines
+CLOCK = time.monotonic
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +134,7 @@ def run(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     module, name = VENDORS[args.vendor]
     outcome = Outcome(limit=args.max_problems)
     progress = Progress(f"{name} {', '.join(os.path.basename(f) for f in files)}",
-                        total=sum(os.path.getsize(f) for f in files),
+                        total=sum(os.path.getsize(f) for f in files), clock=CLOCK,
                         log=(lambda line: print(line, file=stderr, flush=True)) if args.progress else None)
     try:
         importlib.import_module(module).check(files, args, outcome, progress)

@@ -1,0 +1,103 @@
+"""Helpers of the ``adtech-validate`` tests: run the command in-process, write sample files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_adtech.validate.cli import main
+
+#: ``file:line:column: [rule] message`` (line and column when the format gives them)
+PROBLEM_LINE = re.compile(r"^(?P<file>[^:\s][^:]*?)(?::(?P<line>\d+))?(?::(?P<column>[^ \[][^:]*?))?: "
+                          r"\[(?P<rule>[a-z0-9_]+(?:\.[a-z0-9_]+)+)\] (?P<message>.+)$")
+SUMMARY_LINE = re.compile(r"^(ispot|bidswitch|freewheel|iqm): [\d,]+ files?(, [\d,]+ rows?)? checked: "
+                          r"(valid|[\d,]+ problems?( \([\d,]+ not listed; --max-problems to list more\))?)$")
+
+UTC = dt.timezone.utc
+
+
+def yesterday() -> dt.date:
+    """The default data day, derived from the clock as the command derives it."""
+    return (dt.datetime.now(UTC) - dt.timedelta(days=1)).date()
+
+
+def run(capsys: Any, *argv: str) -> tuple[int, list[str], str]:
+    """``adtech-validate ARGV`` in this process: exit status, stdout lines, stderr."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def run_json(capsys: Any, *argv: str) -> tuple[int, dict[str, Any]]:
+    code, lines, _ = run(capsys, "--json", *argv)
+    return code, json.loads("\n".join(lines))
+
+
+def problems_of(lines: list[str]) -> list[re.Match]:
+    """The problem lines, each parsed; the last line must be the summary."""
+    assert lines, "no output"
+    assert SUMMARY_LINE.match(lines[-1]), f"not a summary line: {lines[-1]!r}"
+    parsed = [PROBLEM_LINE.match(line) for line in lines[:-1]]
+    assert all(parsed), f"not a problem line: {[t for t, m in zip(lines, parsed) if not m]}"
+    return parsed  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- iSpot
+ISPOT_HEADER = ["ip", "datetime", "siteid", "app", "type", "customdata", "passthru", "useragent"]
+UA = "Mozilla/5.0 (Macintosh; Intel) AppleWebKit/537.36 (KHTML, like Gecko) Chrome 70.0 Safari/537.36"
+
+
+def ispot_row(day: dt.date, n: int = 0, **overrides: str) -> dict[str, str]:
+    row = {"ip": f"66.87.{n // 250 % 250}.{n % 250 + 1}",
+           "datetime": f"{day.isoformat()} {n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}",
+           "siteid": "TC-1234-5", "app": "web" if n % 3 else "app", "type": "purchase",
+           "customdata": "customer_new" if n % 2 else "", "passthru": "1", "useragent": UA}
+    row.update(overrides)
+    return row
+
+
+def write_csv(path: Path, records: list[dict[str, Any]], header: list[str] | None = None,
+              quoting: int = csv.QUOTE_ALL) -> Path:
+    header = header or list(records[0])
+    buf = io.StringIO()
+    buf.write(",".join(header) + "\n")
+    writer = csv.writer(buf, quoting=quoting, lineterminator="\n")
+    for r in records:
+        writer.writerow([r.get(h, "") for h in header])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def write_jsonl(path: Path, records: list[Any], blank_after: tuple[int, ...] = ()) -> Path:
+    """JSON Lines, with a blank line after the records whose (1-based) numbers are given."""
+    lines = []
+    for n, rec in enumerate(records, 1):
+        lines.append(json.dumps(rec))
+        if n in blank_after:
+            lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- FreeWheel
+def order_row(n: int = 1, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "contractid": "1001", "tb_system_id": "7", "order_start_date": "20261123", "order_end_date": "20261129",
+        "advertiser_name": "Acme Outdoor, Inc.", "advertiser_code": "5501", "order_line": str(n),
+        "spot_length": "30", "prioritycode": "3", "broadcast_week": "202648", "bookingdesc": "16:00-20:00",
+        "orbits": "N", "syscode": "1234,5678", "gross_dollars": "1500.00,200.50", "buget_units": "10,2",
+        "duration": "30,30", "networkname": "ESPN,CNN", "networkcode": "ESPN,CNN",
+        "marketname": "New York,Boston",
+    }
+    row.update(overrides)
+    return row
+
+
+def python_cmd() -> list[str]:
+    return [sys.executable]
