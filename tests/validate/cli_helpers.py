@@ -7,9 +7,10 @@ import datetime as dt
 import io
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
+
+from freewheel.freewheel_helpers import order_row as _order_row
 
 from airflow_provider_adtech.validate.cli import main
 
@@ -85,19 +86,6 @@ def write_jsonl(path: Path, records: list[Any], blank_after: tuple[int, ...] = (
     return path
 
 
-# --------------------------------------------------------------------------- FreeWheel
 def order_row(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    row = {
-        "contractid": "1001", "tb_system_id": "7", "order_start_date": "20261123", "order_end_date": "20261129",
-        "advertiser_name": "Acme Outdoor, Inc.", "advertiser_code": "5501", "order_line": str(n),
-        "spot_length": "30", "prioritycode": "3", "broadcast_week": "202648", "bookingdesc": "16:00-20:00",
-        "orbits": "N", "syscode": "1234,5678", "gross_dollars": "1500.00,200.50", "buget_units": "10,2",
-        "duration": "30,30", "networkname": "ESPN,CNN", "networkcode": "ESPN,CNN",
-        "marketname": "New York,Boston",
-    }
-    row.update(overrides)
-    return row
-
-
-def python_cmd() -> list[str]:
-    return [sys.executable]
+    """A valid FreeWheel order line (the FreeWheel tests' sample) numbered ``n``."""
+    return _order_row(**{"order_line": str(n), **overrides})
