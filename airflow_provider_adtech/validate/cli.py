@@ -133,13 +133,16 @@ def run(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     check_files(files)
     module, name = VENDORS[args.vendor]
     outcome = Outcome(limit=args.max_problems)
-    progress = Progress(f"{name} {', '.join(os.path.basename(f) for f in files)}",
+    label = os.path.basename(files[0]) if len(files) == 1 else f"{len(files)} files"
+    progress = Progress(f"{name} {label}",
                         total=sum(os.path.getsize(f) for f in files), clock=CLOCK,
                         log=(lambda line: print(line, file=stderr, flush=True)) if args.progress else None)
     try:
         importlib.import_module(module).check(files, args, outcome, progress)
     except UnicodeDecodeError as exc:
-        outcome.add(Problem(f"{args.vendor}.encoding.utf8", f"not valid UTF-8: {exc}", ", ".join(files)))
+        bad = exc.object[exc.start:exc.start + 1].hex()
+        outcome.add(Problem(f"{args.vendor}.encoding.utf8", f"byte 0x{bad} is not valid UTF-8 (save the file as "
+                            "UTF-8)", ", ".join(files)))
     progress.finish()
     if args.json:
         json.dump(as_json(args.vendor, files, outcome), stdout, indent=2)

@@ -312,6 +312,15 @@ def test_freewheel_regional_syscodes_table(tmp_path, capsys, table):
         ("2", "syscode_inclusions", "freewheel.syscode_inclusions.not_local")]
 
 
+def test_text_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path, capsys):
+    path = write_csv(tmp_path / "orders.csv", [order_row(1), order_row(2, advertiser_name="Cafe")])
+    path.write_bytes(path.read_bytes().replace(b"Cafe", b"Caf\xe9"))
+    code, lines, _ = run(capsys, "freewheel", path)
+    assert code == 1
+    assert [(m["file"], m["rule"]) for m in problems_of(lines)] == [(str(path), "freewheel.encoding.utf8")]
+    assert "0xe9" in lines[0]
+
+
 # --------------------------------------------------------------------------- IQM
 def test_iqm_changes_valid_and_invalid(tmp_path, capsys):
     now = dt.datetime.now(UTC)
