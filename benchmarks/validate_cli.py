@@ -85,8 +85,8 @@ def main() -> int:
         print(f"{size / 1e9:.2f} GB file: exit {proc.returncode}, {wall:.1f} s, {size / 1e6 / wall:.0f} MB/s, "
               f"peak RSS {rss / 1024:.1f} MB")
         print(f"  {summary}")
-        print(f"  {len(progress)} progress line(s); first and last:")
-        for line in progress[:1] + progress[-1:]:
+        print(f"  {len(progress)} progress line(s)" + (", first and last:" if len(progress) > 1 else ":"))
+        for line in (progress[:1] + progress[-1:] if len(progress) > 1 else progress):
             print(f"    {line}")
         return 0 if proc.returncode == 0 else 1
     finally:
