@@ -66,9 +66,27 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+#: example DAG files that run on the Celery deployment (``test_celery_deployment.py``), not on
+#: the LocalExecutor one: the agency's fan-out over advertisers and workers
+CELERY_DAG_FILES = ("adtech_agency_fanout.py",)
+
+
 def dag_files(folder: Path) -> list[Path]:
     """Python files in ``folder`` that are DAG files (helper modules start with ``_``)."""
     return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def dags_folder_with(files: Iterable[Path], target: Path) -> Path:
+    """A DAGs folder at ``target`` holding copies of ``files`` and of the helper modules
+    (``_*.py``) and ``.airflowignore`` found beside them."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    files = list(files)
+    helpers = {h for f in files for h in [*f.parent.glob("_*.py"), f.parent / ".airflowignore"] if h.exists()}
+    for path in [*files, *sorted(helpers)]:
+        shutil.copy2(path, target / path.name)
+    return target
 
 
 @dataclass
