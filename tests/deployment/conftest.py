@@ -110,6 +110,12 @@ def _figures(run: DeploymentRun, sandbox) -> str:
             f"  AIRFLOW_HOME: {run.home}")
 
 
+@pytest.fixture(scope="session")
+def deployment_summaries() -> list[str]:
+    """Texts printed in the terminal summary under "real Airflow deployment"."""
+    return _summaries
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     for text in _summaries:
         terminalreporter.write_sep("-", "real Airflow deployment")
