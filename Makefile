@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 PROVIDERS = apache-airflow-providers-amazon apache-airflow-providers-common-compat apache-airflow-providers-http
 
-.PHONY: demo test test-airflow3 test-airflow2 sandbox check-connections benchmarks clean
+.PHONY: demo test test-airflow3 test-airflow2 test-celery sandbox check-connections benchmarks clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,17 @@ demo: $(VENV)/.installed
 test: test-airflow3 test-airflow2
 
 test-airflow3: $(VENV)/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest -m "not celery" $(PYTEST_ARGS)
 
 ## The test suite on Airflow 2.11 (the deployment test runs on Airflow 3 only).
 test-airflow2: $(VENV2)/.installed
-	PATH="$(CURDIR)/$(VENV2)/bin:$$PATH" $(VENV2)/bin/python -m pytest -m "not deployment" $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV2)/bin:$$PATH" $(VENV2)/bin/python -m pytest -m "not deployment and not celery" $(PYTEST_ARGS)
+
+## The CeleryExecutor deployment test (Airflow 3): Redis, PostgreSQL, two Celery workers.
+## Needs Debian's redis-server and postgresql (apt-get install -y redis-server postgresql).
+test-celery: $(VENV)/.installed
+	$(VENV)/bin/pip install -q "apache-airflow==$(AIRFLOW3_VERSION)" apache-airflow-providers-celery "celery<5.7" redis psycopg2-binary asyncpg
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest -m celery $(PYTEST_ARGS)
 
 ## Run the sandbox in the foreground, printing the AIRFLOW_CONN_... lines.
 sandbox: $(VENV)/.installed
