@@ -21,7 +21,7 @@ LOWEST_TESTS = tests/core tests/ispot/test_ispot_hook.py tests/ispot/test_ispot_
 	tests/iqm/test_iqm_operator.py tests/oi/test_oi_hook.py tests/oi/test_oi_operators.py \
 	tests/oi/test_oi_sensor.py tests/oi/test_oi_trigger.py
 
-.PHONY: demo demo-next-year test test-airflow3 test-airflow2 test-minors test-lowest sandbox \
+.PHONY: demo demo-next-year test test-airflow3 test-airflow2 test-minors test-lowest test-celery sandbox \
 	check-connections benchmarks clean
 
 $(VENV)/.installed: pyproject.toml
@@ -77,11 +77,17 @@ demo-next-year: $(VENV)/.installed
 test: test-airflow3 test-airflow2
 
 test-airflow3: $(VENV)/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest -m "not celery" $(PYTEST_ARGS)
 
 ## The test suite on Airflow 2.11 (the deployment test runs on Airflow 3 only).
 test-airflow2: $(VENV2)/.installed
-	PATH="$(CURDIR)/$(VENV2)/bin:$$PATH" $(VENV2)/bin/python -m pytest -m "not deployment" $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV2)/bin:$$PATH" $(VENV2)/bin/python -m pytest -m "not deployment and not celery" $(PYTEST_ARGS)
+
+## The CeleryExecutor deployment test (Airflow 3): Redis, PostgreSQL, two Celery workers.
+## Needs Debian's redis-server and postgresql (apt-get install -y redis-server postgresql).
+test-celery: $(VENV)/.installed
+	$(VENV)/bin/pip install -q "apache-airflow==$(AIRFLOW3_VERSION)" apache-airflow-providers-celery "celery<5.7" redis psycopg2-binary asyncpg
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest -m celery $(PYTEST_ARGS)
 
 ## Example DAGs, provider registration and test_connection on every other Airflow minor.
 test-minors: $(foreach v,$(AIRFLOW_MINORS),test-minor-$(v))

@@ -24,12 +24,14 @@ _AGENTS = [
 ]
 
 
-def write_conversions(path: str, day: datetime.date, rows: int) -> str:
+def write_conversions(path: str, day: datetime.date, rows: int, advertiser: str = "", channel: str = "") -> str:
     """A warehouse export of the day's conversions, with the warehouse's own column names
-    (``LATEST_IPADDRESS``, ``TIME_STAMP``, ``SITE_ID``), unquoted values."""
+    (``LATEST_IPADDRESS``, ``TIME_STAMP``, ``SITE_ID``), unquoted values; ``advertiser``
+    gives each advertiser of an agency figures of its own, ``channel`` (``web`` or ``app``)
+    exports only that channel's conversions."""
     import csv
 
-    rnd = random.Random(day.isoformat())
+    rnd = random.Random(day.isoformat() + advertiser + channel)
     events = ["purchase", "signup", "add_to_cart", "visit"]
     custom = ["customer_new,channel_paid-search", "customer_returning,channel_email", "", "plan_annual"]
     start = datetime.datetime.combine(day, datetime.time(0, 0))
@@ -38,7 +40,7 @@ def write_conversions(path: str, day: datetime.date, rows: int) -> str:
         out.writerow(["LATEST_IPADDRESS", "useragent", "TIME_STAMP", "SITE_ID", "app", "type", "customdata",
                       "orderid", "amount"])
         for n in range(rows):
-            app = rnd.random() < 0.3
+            app = channel == "app" if channel else rnd.random() < 0.3
             out.writerow([
                 f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}",
                 _AGENTS[3] if app else rnd.choice(_AGENTS[:3]),
@@ -53,9 +55,11 @@ def write_conversions(path: str, day: datetime.date, rows: int) -> str:
     return path
 
 
-def ssp_hourly_rows(day: datetime.date, seats: tuple[str, ...] = ("buyer-a", "buyer-b")) -> list[dict]:
-    """A supplier's hourly figures per buyer seat (what its reporting store would return)."""
-    rnd = random.Random(day.isoformat())
+def ssp_hourly_rows(day: datetime.date, seats: tuple[str, ...] = ("buyer-a", "buyer-b"),
+                    advertiser: str = "") -> list[dict]:
+    """A supplier's hourly figures per buyer seat (what its reporting store would return);
+    ``advertiser`` gives each advertiser of an agency figures of its own."""
+    rnd = random.Random(day.isoformat() + advertiser)
     rows = []
     for seat in seats:
         for hour in range(24):

@@ -278,6 +278,11 @@ class AdtechHook(BaseHook):
             return tok
         key = self.token_cache_key()
         cache = self.token_cache
+        if not force:  # a valid shared token needs no lock (for token_cache=variable: no lease)
+            cached = cache.get(key)
+            if cached is not None and cached.valid(self._expiry_margin(cached)):
+                self._memo_token = self._mask_token(cached)
+                return cached
         with cache.lock(key):
             cached = cache.get(key)
             if cached is not None:

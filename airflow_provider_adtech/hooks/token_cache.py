@@ -17,8 +17,10 @@ extra:
     An Airflow Variable per token (``adtech_token__<key>``), so every worker of a
     Celery or Kubernetes deployment shares it. Airflow stores Variables
     Fernet-encrypted when ``[core] fernet_key`` is set, and the UI masks the value
-    because the key contains ``token``. There is no cross-machine lock: two workers
-    that both find no valid token at the same instant both fetch one.
+    because the key contains ``token``. A short-lived lease Variable beside it
+    (``adtech_lease__<key>``) is the cross-machine lock: when many tasks on several
+    workers find the token missing or expired at the same moment, one of them fetches
+    a new token and the others wait for it (see :class:`VariableTokenCache`).
 ``memory``
     Kept in the process only: a token per task run.
 """
@@ -161,29 +163,136 @@ class FileTokenCache(TokenCache):
                 os.close(fd)
 
 
-class VariableTokenCache(TokenCache):
-    name = "variable"
-    prefix = "adtech_token__"
+class AirflowVariables:
+    """The Variable store of the running Airflow: ``airflow.sdk.Variable`` on Airflow 3 (the
+    execution API, from a task), ``airflow.models.Variable`` on Airflow 2 (the metadata DB)."""
 
-    def get(self, key: str) -> Token | None:
+    @staticmethod
+    def get(key: str) -> str | None:
         from airflow.providers.common.compat.sdk import Variable
 
         try:
-            raw = Variable.get(self.prefix + key, None)
+            return Variable.get(key, None)
         except Exception:  # variable missing or API not reachable: behave as a miss
             return None
-        return Token.from_json(raw) if raw else None
 
-    def set(self, key: str, token: Token) -> None:
+    @staticmethod
+    def set(key: str, value: str, description: str) -> None:
         from airflow.providers.common.compat.sdk import Variable
 
-        Variable.set(self.prefix + key, token.to_json(), description="airflow-provider-adtech token cache")
+        Variable.set(key, value, description=description)
 
-    def delete(self, key: str) -> None:
+    @staticmethod
+    def delete(key: str) -> None:
         from airflow.providers.common.compat.sdk import Variable
 
         with contextlib.suppress(Exception):
-            Variable.delete(self.prefix + key)
+            Variable.delete(key)
+
+
+class VariableTokenCache(TokenCache):
+    """Tokens in Airflow Variables, shared by every worker; a lease Variable as the lock.
+
+    **Why a lease, and why this one.** Airflow gives tasks no atomic compare-and-set on
+    Variables: on Airflow 3 a task reaches them only through the Task SDK
+    (``Variable.get/set/delete`` over the execution API, where ``set`` is an upsert), on
+    Airflow 2 through the same three calls on the metadata database. Database row locks,
+    Redis or a Celery lock are not available to a task on both lines (nor under the
+    Kubernetes executor). With atomic reads and writes and a bound on how long a write
+    takes, Fischer's timed mutual-exclusion algorithm is enough:
+
+    1. read the lease ``adtech_lease__<key>``; if a live one (``until`` not passed) names
+       another owner, wait (jittered ``poll``) and read again;
+    2. otherwise write ``{"owner": <me>, "until": now + lease_seconds}``, wait ``settle``
+       seconds, and read it back: whoever's owner id is still there holds the lock. Every
+       contender that read "free" wrote within ``settle`` (a Variable write takes
+       milliseconds), so after ``settle`` the last write is final and names exactly one
+       owner; the others see it and wait;
+    3. the holder fetches the token, stores it, and deletes the lease if it is still its own.
+
+    A holder that dies leaves a lease that expires after ``lease_seconds`` (longer than a
+    token request with its retries). Waiting ends as soon as the token Variable changes
+    (another worker stored a fresh token: the caller finds it valid and fetches nothing),
+    the lease is free, or after ``wait_seconds`` (then the caller fetches anyway: a second
+    token request is better than a failed task). ``get_token`` of the hooks reads the
+    cache once before locking, so a valid token costs one Variable read and no lease.
+
+    Requirements: Variable reads must be fresh (keep ``[secrets] use_cache`` off, its
+    default) and the workers' clocks roughly in step (NTP: seconds, against a lease of
+    ``lease_seconds``).
+
+    :param store: object with ``get(key)``, ``set(key, value, description)`` and
+        ``delete(key)``; Airflow's Variables by default.
+    """
+
+    name = "variable"
+    prefix = "adtech_token__"
+    lease_prefix = "adtech_lease__"
+    #: seconds a lease lives unless released (a dead holder blocks no longer than this)
+    lease_seconds = 60.0
+    #: seconds between writing a lease and reading it back (>> a Variable write)
+    settle = 0.5
+    #: longest wait for another holder before fetching anyway
+    wait_seconds = 120.0
+    #: seconds between reads while waiting, jittered by up to the same amount
+    poll = 0.25
+
+    def __init__(self, store: Any = None) -> None:
+        self.store = store if store is not None else AirflowVariables()
+
+    def get(self, key: str) -> Token | None:
+        raw = self.store.get(self.prefix + key)
+        return Token.from_json(raw) if raw else None
+
+    def set(self, key: str, token: Token) -> None:
+        self.store.set(self.prefix + key, token.to_json(), "airflow-provider-adtech token cache")
+
+    def delete(self, key: str) -> None:
+        self.store.delete(self.prefix + key)
+
+    def _lease(self, key: str) -> dict[str, Any] | None:
+        raw = self.store.get(self.lease_prefix + key)
+        try:
+            lease = json.loads(raw) if raw else None
+        except ValueError:
+            return None
+        if not isinstance(lease, dict) or float(lease.get("until", 0)) < time.time():
+            return None  # none, unreadable or expired: free
+        return lease
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        import random
+        import socket
+        import uuid
+
+        me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        lease_key = self.lease_prefix + key
+        token_at_start = self.store.get(self.prefix + key)
+        deadline = time.monotonic() + self.wait_seconds
+        held = False
+        while True:
+            lease = self._lease(key)
+            if lease is None:
+                lease = {"owner": me, "until": time.time() + self.lease_seconds}
+                self.store.set(lease_key, json.dumps(lease), "airflow-provider-adtech token lease")
+                time.sleep(self.settle)
+                lease = self._lease(key)
+                if lease is not None and lease.get("owner") == me:
+                    held = True
+                    break
+            if self.store.get(self.prefix + key) != token_at_start:
+                break  # another worker stored a new token meanwhile: use it
+            if time.monotonic() > deadline:
+                break
+            time.sleep(self.poll + random.uniform(0, self.poll))
+        try:
+            yield
+        finally:
+            if held:
+                lease = self._lease(key)
+                if lease is not None and lease.get("owner") == me:
+                    self.store.delete(lease_key)
 
 
 def make_token_cache(kind: str | None, directory: str | None = None) -> TokenCache:

@@ -167,9 +167,9 @@ class BidSwitchSandbox(VendorSandbox):
         self.uploads: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ tokens
-    def _user_ok(self, form: dict[str, str]) -> bool:
-        return (form.get("username") == self.credentials.get("username")
-                and form.get("password") == self.credentials.get("password"))
+    def _user_ok(self, form: dict[str, str]) -> str | None:
+        """The account of the form's username and password (None: no such account)."""
+        return self.account_for(username=form.get("username"), password=form.get("password"))
 
     @route("POST", r"/oauth2/token/?", "bidswitch.token")
     def token(self, req: Request) -> Response:
@@ -180,9 +180,10 @@ class BidSwitchSandbox(VendorSandbox):
             return Response.json(400, {"error": "unsupported_grant_type"})
         if form.get("scope") != SCOPE:
             return Response.json(400, {"error": "invalid_scope"})
-        if not self._user_ok(form):
+        account = req.meta["token_account"] = self._user_ok(form)
+        if account is None:
             return Response.json(401, {"error": "invalid_grant", "error_description": "Invalid credentials"})
-        tok = self.issue_token(subject=form["username"])
+        tok = self.issue_token(subject=form["username"], account=account)
         return Response.json(200, {"token_type": "Bearer", "scope": SCOPE, "access_token": tok.value,
                                    "expires_in": int(self.settings.get("token_ttl", self.token_ttl))})
 
@@ -195,7 +196,8 @@ class BidSwitchSandbox(VendorSandbox):
         if form.get("client_id") != "public-client":
             return Response.json(401, {"error": "invalid_client"})
         if grant == "password":
-            if not self._user_ok(form):
+            account = req.meta["token_account"] = self._user_ok(form)
+            if account is None:
                 return Response.json(401, {"error": "invalid_grant",
                                            "error_description": "Invalid user credentials"})
             subject = form["username"]
@@ -203,12 +205,13 @@ class BidSwitchSandbox(VendorSandbox):
             rt = self.server.tokens.check(self.name, form.get("refresh_token"), kind="refresh")
             if rt is None:
                 return Response.json(400, {"error": "invalid_grant", "error_description": "Token is not active"})
-            subject = rt.subject
+            subject, account = rt.subject, self.account_of(rt)
+            req.meta["token_account"] = account
         else:
             return Response.json(400, {"error": "unsupported_grant_type"})
         ttl = float(self.settings.get("keycloak_ttl", self.keycloak_ttl))
-        tok = self.issue_token(ttl=ttl, subject=subject)
-        refresh = self.issue_token(ttl=1800.0, kind="refresh", subject=subject)
+        tok = self.issue_token(ttl=ttl, subject=subject, account=account)
+        refresh = self.issue_token(ttl=1800.0, kind="refresh", subject=subject, account=account)
         return Response.json(200, {"access_token": tok.value, "expires_in": int(ttl), "refresh_expires_in": 1800,
                                    "refresh_token": refresh.value, "token_type": "Bearer"})
 
@@ -229,8 +232,11 @@ class BidSwitchSandbox(VendorSandbox):
         meta = req.meta
         meta.update({"platform_type": ptype, "platform_name": pname,
                      "content_type": req.header("Content-Type"), "accept": req.header("Accept")})
-        if self.bearer_ok(req) is None:
+        bearer = self.bearer_ok(req)
+        if bearer is None:
             return Response.json(401, {"detail": "Authentication credentials were not provided or are invalid."})
+        account = self.account_of(bearer)
+        self.note_account(req, account)
         if self.settings.get("upload_forbidden"):
             return Response.json(401, {"detail": "You do not have permission to upload reports; "
                                                  "an API Account is needed."})
@@ -248,7 +254,8 @@ class BidSwitchSandbox(VendorSandbox):
             meta["accepted"] = False
             return Response.json(err_status, {"status": "error", "errors": [[None, f"invalid JSON: {exc}"]]})
         errors = validate_reports(body)
-        record: dict[str, Any] = {"seq": len(self.uploads) + 1, "platform_type": ptype, "platform_name": pname,
+        record: dict[str, Any] = {"seq": len(self.uploads) + 1, "account": account,
+                                  "platform_type": ptype, "platform_name": pname,
                                   "upload_day": self._today(), "accepted": not errors}
         if errors:
             record["errors"] = errors
@@ -273,22 +280,24 @@ class BidSwitchSandbox(VendorSandbox):
 
     # ------------------------------------------------------------------ state
     def processed_uploads(self) -> list[dict[str, Any]]:
-        """The uploads BidSwitch processes: the last accepted one per platform and upload day."""
-        last: dict[tuple[str, str, str], dict[str, Any]] = {}
+        """The uploads BidSwitch processes: the last accepted one per account, platform and upload day."""
+        last: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         with self.lock:
             for up in self.uploads:
                 if up["accepted"]:
-                    last[(up["platform_type"], up["platform_name"], up["upload_day"])] = up
+                    last[(up["account"], up["platform_type"], up["platform_name"], up["upload_day"])] = up
         return sorted(last.values(), key=lambda u: u["seq"])
 
     def figures(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Per ``type/name`` platform and ``"seat date"`` (or ``date``): the processed totals.
 
-        Later upload days replace earlier figures for the same seat and report day.
+        Later upload days replace earlier figures for the same seat and report day. An
+        advertiser account's platforms are keyed ``account:type/name``.
         """
         out: dict[str, dict[str, dict[str, Any]]] = {}
         for up in sorted(self.processed_uploads(), key=lambda u: (u["upload_day"], u["seq"])):
-            plat = out.setdefault(f"{up['platform_type']}/{up['platform_name']}", {})
+            prefix = "" if up["account"] == "default" else f"{up['account']}:"
+            plat = out.setdefault(f"{prefix}{up['platform_type']}/{up['platform_name']}", {})
             for rep in up["reports"]:
                 for day, tot in rep["days"].items():
                     key = f"{rep['seat']} {day}" if rep["seat"] is not None else day

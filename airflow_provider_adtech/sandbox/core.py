@@ -278,6 +278,9 @@ class VendorSandbox:
     def __init__(self, server: SandboxServer, credentials: dict[str, str]):
         self.server = server
         self.credentials = credentials
+        #: account name -> credentials: ``default`` (``credentials``) and one per advertiser
+        self.accounts: dict[str, dict[str, str]] = {"default": credentials,
+                                                     **getattr(server, "accounts", {}).get(self.name, {})}
         self.lock = threading.RLock()
         self.settings: dict[str, Any] = {}
         self.reset()
@@ -297,6 +300,25 @@ class VendorSandbox:
 
     def bearer_ok(self, req: Request) -> IssuedToken | None:
         return self.server.tokens.check(self.name, req.bearer())
+
+    def account_for(self, **fields: str | None) -> str | None:
+        """The name of the account whose credentials hold every ``fields`` value, or None."""
+        for name, creds in self.accounts.items():
+            if all(v is not None and creds.get(k) == v for k, v in fields.items()):
+                return name
+        return None
+
+    @staticmethod
+    def account_of(token: IssuedToken | None) -> str:
+        """The account a token was issued to (``default`` for tokens without one)."""
+        return (token.data.get("account") if token is not None else None) or "default"
+
+    @staticmethod
+    def note_account(req: Request, account: str | None) -> None:
+        """Name an advertiser's account in the request's journal entry (``meta["account"]``);
+        the default account's entries stay as they were."""
+        if account not in (None, "default"):
+            req.meta["account"] = account  # type: ignore[attr-defined]
 
     def rate_limited(self, bucket: str, limit: int | None, window: float) -> float | None:
         """Seconds to wait when more than ``limit`` requests came in ``window``; None if allowed."""
@@ -354,13 +376,18 @@ class SandboxServer:
     :param credentials: per vendor dict of credentials; random ones by default.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, credentials: dict | None = None):
-        from airflow_provider_adtech.sandbox.credentials import random_credentials
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, credentials: dict | None = None,
+                 accounts: dict | None = None):
+        from airflow_provider_adtech.sandbox.credentials import advertiser_accounts, random_credentials
         from airflow_provider_adtech.sandbox.vendors import VENDOR_CLASSES
 
         self.host = host
         self.port = port
         self.credentials = credentials or random_credentials()
+        #: ``{vendor: {advertiser: credentials}}``: the advertisers' own accounts, next to the
+        #: default account of ``credentials`` (iSpot, BidSwitch and Opt-Intelligence)
+        self.accounts: dict[str, dict[str, dict[str, str]]] = (
+            advertiser_accounts() if accounts is None else accounts)
         self.journal = Journal()
         self.faults = Faults()
         self.tokens = TokenStore()
@@ -429,12 +456,26 @@ class SandboxServer:
     def secrets(self) -> list[str]:
         """Every credential configured and every token issued: what must never leak."""
         out = [v for creds in self.credentials.values() for k, v in creds.items() if k in SECRET_KEYS]
+        out += [v for per_adv in self.accounts.values() for creds in per_adv.values()
+                for k, v in creds.items() if k in SECRET_KEYS]
         return out + self.tokens.all_values()
 
+    def token_requests(self) -> dict[str, int]:
+        """Token requests per vendor and account, ``{"ispot:adv1": n, ...}``, from the journal
+        (every request to a token endpoint, answered or refused; ``?`` when no account matched)."""
+        counts: dict[str, int] = {}
+        for e in self.journal.entries():
+            if "token_account" in e.meta:
+                key = f"{e.vendor}:{e.meta['token_account'] or '?'}"
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def connection_env(self, **overrides: Any) -> dict[str, str]:
+        """``AIRFLOW_CONN_...`` variables: every vendor's ``<vendor>_default`` and, per advertiser
+        account, ``ispot_adv1``, ``bidswitch_adv1``, ``oi_adv1`` ..."""
         from airflow_provider_adtech.sandbox.credentials import connection_env
 
-        return connection_env(self.url, self.credentials, **overrides)
+        return connection_env(self.url, self.credentials, self.accounts, **overrides)
 
     # -- dispatch
     def _dispatch(self, h: _Handler) -> None:

@@ -32,9 +32,33 @@ def random_credentials() -> dict[str, dict[str, str]]:
     }
 
 
-def connections(url: str, creds: dict[str, dict[str, str]], **extra_overrides: Any) -> dict[str, dict]:
+#: the advertisers of an agency: each has its own iSpot, BidSwitch and Opt-Intelligence account
+ADVERTISERS = tuple(f"adv{i}" for i in range(1, 7))
+#: the vendors whose sandbox serves one account per advertiser
+ACCOUNT_VENDORS = ("ispot", "bidswitch", "oi")
+
+
+def advertiser_accounts(advertisers: tuple[str, ...] = ADVERTISERS) -> dict[str, dict[str, dict[str, str]]]:
+    """Fresh credentials of every advertiser's own account: ``{vendor: {advertiser: credentials}}``.
+
+    Each advertiser's credentials differ from every other account's (and from the
+    default account of :func:`random_credentials`).
+    """
+    out: dict[str, dict[str, dict[str, str]]] = {v: {} for v in ACCOUNT_VENDORS}
+    for adv in advertisers:
+        creds = random_credentials()
+        for vendor in ACCOUNT_VENDORS:
+            out[vendor][adv] = creds[vendor]
+    return out
+
+
+def connections(url: str, creds: dict[str, dict[str, str]], accounts: dict | None = None,
+                **extra_overrides: Any) -> dict[str, dict]:
     """Airflow connection dicts (``conn_id`` -> fields) pointing every vendor at ``url``.
 
+    :param accounts: ``{vendor: {advertiser: credentials}}`` (see :func:`advertiser_accounts`):
+        adds one connection per vendor and advertiser, ``<vendor>_<advertiser>`` (``ispot_adv1``),
+        shaped like the vendor's ``<vendor>_default``.
     :param extra_overrides: per conn_id, extras merged into the defaults (e.g. a
         ``token_cache_dir`` for tests).
     """
@@ -69,14 +93,23 @@ def connections(url: str, creds: dict[str, dict[str, str]], **extra_overrides: A
             "extra": dict(common),
         },
     }
+    login_fields = {"ispot": ("client_id", "client_secret"), "bidswitch": ("username", "password"),
+                    "oi": ("username", "password")}
+    for vendor, per_adv in (accounts or {}).items():
+        login, password = login_fields[vendor]
+        for adv, cred in per_adv.items():
+            conn = json.loads(json.dumps(conns[f"{vendor}_default"]))
+            conn.update(login=cred[login], password=cred[password])
+            conns[f"{vendor}_{adv}"] = conn
     for conn_id, extra in extra_overrides.items():
         conns[conn_id]["extra"].update(extra)
     return conns
 
 
-def connection_env(url: str, creds: dict[str, dict[str, str]], **extra_overrides: Any) -> dict[str, str]:
+def connection_env(url: str, creds: dict[str, dict[str, str]], accounts: dict | None = None,
+                   **extra_overrides: Any) -> dict[str, str]:
     """``AIRFLOW_CONN_<ID>`` environment variables (JSON form) for :func:`connections`."""
     return {
         f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn)
-        for conn_id, conn in connections(url, creds, **extra_overrides).items()
+        for conn_id, conn in connections(url, creds, accounts, **extra_overrides).items()
     }

@@ -179,8 +179,9 @@ class IspotSandbox(VendorSandbox):
 
     def reset(self) -> None:
         super().reset()
-        #: (upload day, file name) -> accepted file record
-        self.files: dict[tuple[str, str], dict[str, Any]] = {}
+        #: (account, upload day, file name) -> accepted file record: every account (advertiser)
+        #: has its own files, a name repeats only within one account
+        self.files: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.duplicates: list[dict[str, Any]] = []
 
     def state(self) -> dict[str, Any]:
@@ -199,19 +200,23 @@ class IspotSandbox(VendorSandbox):
         if form.get("grant_type") != "client_credentials":
             return Response.json(400, {"error": "unsupported_grant_type",
                                        "message": "grant_type must be client_credentials"})
-        if (form.get("client_id") != self.credentials.get("client_id")
-                or form.get("client_secret") != self.credentials.get("client_secret")):
+        account = self.account_for(client_id=form.get("client_id"), client_secret=form.get("client_secret"))
+        req.meta["token_account"] = account  # type: ignore[attr-defined]
+        if account is None:
             return Response.json(401, {"error": "invalid_client", "message": "Unauthorized"})
-        tok = self.issue_token(subject=form["client_id"])
+        tok = self.issue_token(subject=form["client_id"], account=account)
         ttl = int(round(tok.expires_at - time.time()))
         return Response.json(200, {"token_type": "Bearer", "expires_in": ttl, "access_token": tok.value})
 
     @route("POST", r"/v4/metrics/conversions", "ispot.upload")
     def upload(self, req: Request) -> Response:
         meta = req.meta  # type: ignore[attr-defined]
-        if not self.bearer_ok(req):
+        bearer = self.bearer_ok(req)
+        if not bearer:
             meta["outcome"] = "unauthorized"
             return Response.json(401, {"message": MSG_UNAUTHORIZED})
+        account = self.account_of(bearer)
+        self.note_account(req, account)
         wait = self.rate_limited("metrics", int(self.settings.get("rate_limit", 10)),
                                  float(self.settings.get("rate_window", 10.0)))
         if wait is not None:
@@ -249,11 +254,11 @@ class IspotSandbox(VendorSandbox):
                 return Response.json(400, {"message": exc.message})
         day = time.strftime("%Y-%m-%d", time.gmtime())
         with self.lock:
-            if (day, fname) in self.files:
+            if (account, day, fname) in self.files:
                 meta["outcome"] = "duplicate"
-                self.duplicates.append({"day": day, "file": fname, "bytes": size})
+                self.duplicates.append({"account": account, "day": day, "file": fname, "bytes": size})
                 return Response.json(409, {"message": MSG_EXISTS})
-            self.files[(day, fname)] = {"day": day, "file": fname, "bytes": size, "rows": rows,
+            self.files[(account, day, fname)] = {"account": account, "day": day, "file": fname, "bytes": size, "rows": rows,
                                         "columns": headers, "members": members,
                                         "passthru": "passthru" in headers}
         meta.update(outcome="accepted", rows=rows)

@@ -66,7 +66,13 @@ class OiSandbox(VendorSandbox):
     name = "oi"
 
     def authorized(self, req: Request) -> bool:
-        return req.basic() == (self.credentials.get("username"), self.credentials.get("password"))
+        """HTTP Basic with the credentials of one of the accounts; the journal entry's ``account``
+        names it."""
+        user, password = req.basic() or (None, None)
+        account = self.account_for(username=user, password=password)
+        if hasattr(req, "meta"):
+            self.note_account(req, account)
+        return account is not None
 
     def unauthorized(self) -> Response:
         r = Response.json(401, {"status": "Unauthorized", "message": "Invalid API credentials"})
@@ -80,7 +86,7 @@ class OiSandbox(VendorSandbox):
         self.placements: dict[int, dict] = {}
         self.next_publisher_id = 59
         self.next_placement_id = 98987676
-        #: custom-mode polls per (start, end)
+        #: custom-mode polls per ``start..end`` (``account:start..end`` for an advertiser account)
         self.report_polls: dict[str, int] = {}
         self.report_requests: list[dict[str, Any]] = []
 
@@ -455,9 +461,12 @@ class OiSandbox(VendorSandbox):
             if last < start:
                 return bad("end must not be before start")
             key = f"{start.isoformat()}..{end.isoformat() if end else ''}"
+            # every account (advertiser) has its own report: polls are counted per account
+            account = req.meta.get("account", "default")
+            poll_key = key if account == "default" else f"{account}:{key}"
             if row_start == 1:
-                self.report_polls[key] = self.report_polls.get(key, 0) + 1
-            poll = self.report_polls.get(key, 0)
+                self.report_polls[poll_key] = self.report_polls.get(poll_key, 0) + 1
+            poll = self.report_polls.get(poll_key, 0)
             ready_after = int(self.settings.get("report_ready_after", 0))
             settle_after = int(self.settings.get("report_settle_after", 0))
             if poll <= ready_after:

@@ -4,8 +4,9 @@ Enable in a ``conftest.py`` with ``pytest_plugins = ["airflow_provider_adtech.sa
 
 * ``adtech_sandbox_server``: one sandbox per test session.
 * ``sandbox``: that sandbox, reset (journal, faults, tokens, vendor state) for the
-  test, with the five ``AIRFLOW_CONN_..._DEFAULT`` variables pointing at it and a
-  token cache directory of the test's own.
+  test, with the five ``AIRFLOW_CONN_..._DEFAULT`` variables and the advertisers'
+  ``AIRFLOW_CONN_ISPOT_ADV1`` ... variables pointing at it, and a token cache
+  directory of the test's own.
 """
 
 from __future__ import annotations

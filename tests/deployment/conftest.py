@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from deployment_harness import (
+    CELERY_DAG_FILES,
     EXAMPLE_DAGS,
     LOGICAL_DATE,
     DeploymentRun,
     all_files,
+    dag_files,
+    dags_folder_with,
     run_deployment,
     scan_for_secrets,
 )
@@ -47,7 +50,8 @@ class DeployedExamples:
 
 @pytest.fixture(scope="module")
 def deployed_examples(tmp_path_factory) -> DeployedExamples:
-    """Every example DAG, triggered once at ``LOGICAL_DATE`` on a real deployment.
+    """Every example DAG, triggered once at ``LOGICAL_DATE`` on a real deployment (but the
+    agency's fan-out, ``CELERY_DAG_FILES``, which the Celery deployment runs).
 
     The vendors are the sandbox (started here; the deployment reaches it over
     127.0.0.1 and its journal is read directly) and moto's S3 server. The
@@ -78,7 +82,9 @@ def deployed_examples(tmp_path_factory) -> DeployedExamples:
                      if e.meta.get("row_start") == 1]
             return len(polls) >= ready_after
 
-        run = run_deployment(home, EXAMPLE_DAGS, env, logical_date=LOGICAL_DATE,
+        dags = dags_folder_with([p for p in dag_files(EXAMPLE_DAGS) if p.name not in CELERY_DAG_FILES],
+                                base / "dags")
+        run = run_deployment(home, dags, env, logical_date=LOGICAL_DATE,
                              lead=[LEAD_DAG], lead_done=oi_waits_in_the_triggerer)
         _summaries.append(run.summary() + "\n" + _figures(run, sandbox))
         yield DeployedExamples(run, sandbox, moto_env.get("ADTECH_SANDBOX_S3_URL", ""), base / "token-cache",
@@ -102,6 +108,12 @@ def _figures(run: DeploymentRun, sandbox) -> str:
             f"  secrets searched for: {len(secrets)} in {len(files)} log, output and database files: "
             f"{len(hits)} found\n"
             f"  AIRFLOW_HOME: {run.home}")
+
+
+@pytest.fixture(scope="session")
+def deployment_summaries() -> list[str]:
+    """Texts printed in the terminal summary under "real Airflow deployment"."""
+    return _summaries
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

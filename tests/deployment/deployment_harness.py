@@ -69,9 +69,27 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+#: example DAG files that run on the Celery deployment (``test_celery_deployment.py``), not on
+#: the LocalExecutor one: the agency's fan-out over advertisers and workers
+CELERY_DAG_FILES = ("adtech_agency_fanout.py",)
+
+
 def dag_files(folder: Path) -> list[Path]:
     """Python files in ``folder`` that are DAG files (helper modules start with ``_``)."""
     return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def dags_folder_with(files: Iterable[Path], target: Path) -> Path:
+    """A DAGs folder at ``target`` holding copies of ``files`` and of the helper modules
+    (``_*.py``) and ``.airflowignore`` found beside them."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    files = list(files)
+    helpers = {h for f in files for h in [*f.parent.glob("_*.py"), f.parent / ".airflowignore"] if h.exists()}
+    for path in [*files, *sorted(helpers)]:
+        shutil.copy2(path, target / path.name)
+    return target
 
 
 @dataclass
@@ -174,21 +192,15 @@ class AirflowDeployment:
         if proc.returncode != 0:
             raise DeploymentError(f"airflow db migrate failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         self.timings["db_migrate"] = time.monotonic() - t0
-        commands = {
-            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
-            "scheduler": ["scheduler"],
-            "dag-processor": ["dag-processor"],
-            "triggerer": ["triggerer"],
-        }
-        for name in COMPONENTS:
+        for name, args in self.commands().items():
             out = open(self.output_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
             self._outputs.append(out)
             # the first command leads a new process group, the others join it
             kwargs: dict[str, Any] = {"process_group": 0 if self.pgid is None else self.pgid}
             p = subprocess.Popen(
-                [sys.executable, "-c", _LAUNCH, str(os.getpid()), *commands[name]],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.home, **kwargs,
+                [sys.executable, "-c", _LAUNCH, str(os.getpid()), *args],
+                env={**self.env, **self.command_env(name)}, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, cwd=self.home, **kwargs,
             )
             if self.pgid is None:
                 self.pgid = p.pid
@@ -196,6 +208,19 @@ class AirflowDeployment:
         self.wait_healthy(ready_timeout)
         self.timings["ready"] = time.monotonic() - t0
         return self
+
+    def commands(self) -> dict[str, list[str]]:
+        """The long-running Airflow commands, by name (``airflow <args>``), in start order."""
+        return {
+            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
+            "scheduler": ["scheduler"],
+            "dag-processor": ["dag-processor"],
+            "triggerer": ["triggerer"],
+        }
+
+    def command_env(self, name: str) -> dict[str, str]:
+        """Environment of one command on top of :attr:`env` (none here)."""
+        return {}
 
     def stop(self, grace: float = 20) -> None:
         """Stop the commands (SIGTERM: each shuts its own children down), then SIGKILL
@@ -305,15 +330,15 @@ class AirflowDeployment:
             f"{self.output_tail('dag-processor')}"
         )
 
-    def trigger(self, dag_id: str, logical_date: str) -> str:
-        """Unpause ``dag_id`` and trigger one run at ``logical_date``; return the run id."""
+    def trigger(self, dag_id: str, logical_date: str, conf: dict | None = None) -> str:
+        """Unpause ``dag_id`` and trigger one run at ``logical_date`` (with ``conf``); return the run id."""
         self.triggered_at[dag_id] = time.monotonic()
         self.api("PATCH", f"/dags/{urllib.parse.quote(dag_id)}", {"is_paused": False})
         run_id = f"deployment_test__{logical_date}"
         self.api(
             "POST",
             f"/dags/{urllib.parse.quote(dag_id)}/dagRuns",
-            {"dag_run_id": run_id, "logical_date": logical_date, "conf": {}},
+            {"dag_run_id": run_id, "logical_date": logical_date, "conf": conf or {}},
         )
         return run_id
 
@@ -378,7 +403,7 @@ class AirflowDeployment:
 
     def output_tail(self, *names: str, chars: int = 3000) -> str:
         return "\n".join(
-            f"--- {n} output (tail) ---\n{self.output(n)[-chars:]}" for n in (names or COMPONENTS)
+            f"--- {n} output (tail) ---\n{self.output(n)[-chars:]}" for n in (names or self.procs or COMPONENTS)
         )
 
     def task_log_files(

@@ -12,6 +12,7 @@ from deployment_harness import (
     DeploymentRun,
     RunOutcome,
     dag_files,
+    dags_folder_with,
     readable_log,
     scan_for_secrets,
 )
@@ -34,6 +35,14 @@ def test_secret_scan_refuses_secrets_too_short_to_mean_anything(tmp_path):
     (tmp_path / "a.log").write_text("abc")
     with pytest.raises(ValueError, match="shorter than 8"):
         scan_for_secrets([tmp_path / "a.log"], ["long-enough-secret", "abc"])
+
+
+def test_a_dags_folder_with_some_example_dags_gets_their_helpers_too(tmp_path):
+    chosen = [EXAMPLE_DAGS / "oi_reports.py"]
+    folder = dags_folder_with(chosen, tmp_path / "dags")
+    assert [p.name for p in dag_files(folder)] == ["oi_reports.py"]
+    assert (folder / "_sample_data.py").read_bytes() == (EXAMPLE_DAGS / "_sample_data.py").read_bytes()
+    assert (folder / ".airflowignore").exists()
 
 
 def test_dag_files_are_the_python_files_of_example_dags_except_helpers(tmp_path):
