@@ -217,6 +217,23 @@ def _drain(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _binary_kind(first: bytes) -> str | None:
+    """What a first block that is not text is, or None when it may be CSV text."""
+    if first.startswith(_GZIP_MAGIC):
+        return "the file is gzip-compressed data, not CSV text (it starts with bytes 1f 8b); decompress it first"
+    if first.startswith(_ZIP_MAGIC):
+        return ("the file is a .zip archive, not CSV text; give the CSV files inside it as sources "
+                "(compress=True zips the upload parts)")
+    header = first[:first.find(b"\n") + 1]
+    if b"\x00" in header:
+        return "the header row holds NUL bytes (0x00): the file is binary or UTF-16/32, not CSV text"
+    return None
+
+
 def _line_breaks(value: str) -> int:
     return value.count("\n") + value.count("\r") - value.count("\r\n")
 
@@ -409,6 +426,8 @@ class _Run:
         keep = layout.keep
         if keep == list(range(layout.width)):
             pick = None
+        elif not keep:  # no column kept (a header without any iSpot column: already reported)
+            pick = lambda r: ()  # noqa: E731
         elif len(keep) == 1:
             k0 = keep[0]
             pick = lambda r: (r[k0],)  # noqa: E731
@@ -453,6 +472,10 @@ class _Run:
                              f"the file is UTF-16 (byte order mark); iSpot takes UTF-8 ({DOC_UTF8})",
                              src.name, 1, None)
                 return
+            binary = _binary_kind(first)
+            if binary is not None:
+                self.problem("ispot.file.binary", f"{binary} ({DOC_UTF8})", src.name, 1, None)
+                return
             if first.startswith(_BOM):
                 if self.rules.normalize:
                     first = first[len(_BOM):]
@@ -475,12 +498,19 @@ class _Run:
                              f"the header row is not valid UTF-8 (byte 0x{header_raw[exc.start]:02x} at byte "
                              f"{exc.start + 1}; {DOC_UTF8})", src.name, 1, None)
                 header_text = header_raw.decode("utf-8", "replace")
-            names = next(csv.reader([header_text.rstrip("\r\n")]), [])
+            try:
+                names = next(csv.reader([header_text.rstrip("\r\n")], strict=True), [])
+            except csv.Error as exc:
+                self.problem("ispot.csv.malformed", f"the header row is not valid CSV: {exc}", src.name, 1, None)
+                return
             layout, header_problems = resolve_header(names, self.rules, src.name, self.first)
             for p in header_problems:
                 self.problems.add(p)
             for n in layout.notes:
                 self.note(f"{src.name}: {n}")
+            if not any(layout.targets):
+                # nothing in the rows could be checked against a column: the header problems say why
+                return
             if self.first is None:
                 self.first = layout
                 self._start_output(layout)
@@ -637,6 +667,8 @@ class _Run:
         if dump is not None:
             report.rows_rewritten += 1
             data = dump([row])
+            if raw.endswith(b"\r\n"):
+                self.crlf_sources.add(source)
         else:
             report.rows_copied += 1
             data = raw if raw.endswith(b"\n") else raw + b"\n"
@@ -651,6 +683,8 @@ class _Run:
         state = {"line": line}
 
         def as_text(blk: bytes) -> io.StringIO:
+            if b"\r\n" in blk:
+                self.crlf_sources.add(source)
             text = self._decode(blk, source, state["line"], layout)
             state["line"] += blk.count(b"\n")
             report.bytes_done += len(blk)
