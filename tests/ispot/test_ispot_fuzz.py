@@ -77,3 +77,27 @@ def test_the_fuzzed_reader_accepts_a_valid_file(tmp_path):
         out = prepare_conversions([local_file(str(path))], rules(), SplitOptions(day=DAY, rebalance_below=0), tmp)
     assert out.rows == 3
     assert dt.date.fromisoformat(out.parts[0].name.split("_")[1]) == DAY
+
+
+# --------------------------------------------------------------------------- the two fast forms agree
+FIELD = st.one_of(st.sampled_from(["", " ", "\t", "a", "x\ny", "\r", "\x00", "\x07", "\x7f", "é", "Mozilla/5.0 (X)",
+                                   "66.87.152.32", "2026-11-20 10:00:00", "TC-1234-5", "web", "1"]),
+                  st.text(max_size=6))
+
+
+@FUZZ
+@given(values=st.lists(st.lists(FIELD, min_size=8, max_size=8), min_size=1, max_size=6),
+       crlf=st.booleans())
+def test_loose_pattern_with_shape_check_accepts_exactly_what_the_exact_pattern_accepts(values, crlf):
+    """The fast path's cheap form (quotes where they belong, then one ``translate`` pass for
+    line ends and control characters) is the exact row pattern, for any row text."""
+    from airflow_provider_adtech.formats.ispot.checks import ValueChecks
+    from airflow_provider_adtech.formats.ispot.schema import resolve_header
+
+    checks = ValueChecks(rules())
+    layout, _ = resolve_header(DOC_HEADER, rules(), "in.csv")
+    end = b"\r\n" if crlf else b"\n"
+    data = b"".join(b",".join(b'"' + v.encode() + b'"' for v in r) + end for r in values)
+    exact = checks.row_regex(layout, crlf).match(data).end() == len(data)
+    loose = checks.row_regex(layout, crlf, loose=True).match(data).end() == len(data)
+    assert (loose and checks.shape_ok(data, layout.width, crlf)) == exact

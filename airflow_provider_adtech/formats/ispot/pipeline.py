@@ -569,6 +569,21 @@ class _Run:
         else:
             self._hybrid(source, layout, blocks, 2, report, rx, crlf)
 
+    def _fast_run(self, buf: bytes, pos: int, layout: Layout, crlf: bool, exact: re.Pattern[bytes],
+                  loose: re.Pattern[bytes] | None) -> tuple[int, bytes]:
+        """End of the run of compliant rows starting at ``pos``, and the run's bytes.
+
+        The loose pattern and :meth:`ValueChecks.shape_ok` first (most blocks are all
+        compliant); when the shape check fails, the exact pattern finds where the run ends."""
+        if loose is not None:
+            end = loose.match(buf, pos).end()
+            if end > pos:
+                chunk = buf[pos:end] if (pos or end < len(buf)) else buf
+                if self.checks.shape_ok(chunk, layout.width, crlf):
+                    return end, chunk
+        end = exact.match(buf, pos).end()
+        return end, (buf[pos:end] if (pos or end < len(buf)) else buf)
+
     def _fast_chunk(self, data: bytes, layout: Layout, crlf: bool, source: str, line: int,
                     report: SourceReport) -> int:
         """Rows the fast pattern accepted: copied as bytes (line ends, passthru adjusted)."""
@@ -594,6 +609,7 @@ class _Run:
         ``normalize``, a block with many such records hands the rest of the source to
         :meth:`_reserialize`."""
         dump = self.serializer(layout)[0] if self.rules.normalize else None
+        loose = self.checks.row_regex(layout, crlf, loose=True) if rx is not None else None
         carry = b""
         blocks = iter(blocks)
         blk = next(blocks, None)
@@ -607,12 +623,12 @@ class _Run:
             size = len(buf)
             while pos < size:
                 if rx is not None:
-                    end = rx.match(buf, pos).end()
+                    end, chunk = self._fast_run(buf, pos, layout, crlf, rx, loose)
                     if end > pos:
-                        line += self._fast_chunk(buf[pos:end] if (pos or end < size) else buf, layout, crlf,
-                                                 source, line, report)
+                        line += self._fast_chunk(chunk, layout, crlf, source, line, report)
                         pos = end
                         continue
+                    del chunk
                 if dump is not None and slow >= SLOW_ROWS_PER_BLOCK:
                     head = [buf[pos:]] + ([nxt] if nxt is not None else [])
                     buf = blk = nxt = None  # type: ignore[assignment]
