@@ -1,24 +1,32 @@
 """Throughput and memory of the iSpot conversion pipeline (run by hand, not a test).
 
-    python benchmarks/ispot_pipeline.py --gb 1
-    python benchmarks/ispot_pipeline.py --gb 4 --skip-upload
+    python benchmarks/ispot_pipeline.py --sizes 0.213,1 --pairs 5 --rss-gb 4 --uploads
 
-Generates an iSpot-shaped CSV of ``--gb`` GB twice (every value quoted, as the document
-asks, and the same rows as a warehouse exports them: quoted only where needed) in a
-temporary folder, then runs each measured step in a fresh process and prints its MB/s and
-peak RSS:
+For each size in ``--sizes`` (GB) an iSpot-shaped CSV is generated twice in a temporary
+folder (every value quoted, as the document asks; and the same rows quoted only where
+needed, as warehouses export them). Each measured step runs in a fresh process; wall
+time, CPU time (user + system, all threads) and peak RSS are recorded.
 
-* ``reference``: the document's own Python split snippet ("Splitting your Files", no
-  validation) on the compliant file, cutting at 200 MB;
-* ``ours``: validate + normalize + split (``prepare_conversions``) of the compliant file;
+Paired figures: every run of a project step is paired with a run of the document's own
+split snippet ("Splitting your Files", no validation) on the same file, just before it, and
+the ratio is taken within the pair (the machine's load moves both alike). Printed: min and
+median over ``--pairs`` pairs of the snippet's and the project's MB/s, their ratio, and the
+CPU seconds of each.
+
+* ``ours``: validate + normalize + split (``prepare_conversions``) of the compliant file, CSV parts;
 * ``ours-zip``: the same, writing ``.zip`` parts sized by their compressed size;
-* ``plain-csv``: ``csv.reader`` -> ``csv.writer(QUOTE_ALL)`` over the file that needs quoting;
-* ``ours-quoting``: validate + normalize + split of that file;
-* ``upload``: ``IspotHook.upload_conversions`` of a 200 MB part to a sandbox running in
-  another process; prints how much the client's peak RSS grew.
+* ``plain-csv`` / ``ours-quoting``: ``csv.reader`` -> ``csv.writer(QUOTE_ALL)`` over the file
+  that needs quoting, and ours on it (``--quoting-pairs`` pairs, first size only);
+* ``--rss-gb N``: ours and ours-zip once on an N GB file, for their peak RSS;
+* ``upload`` (unless ``--skip-upload``): ``IspotHook.upload_conversions`` of a 200 MB part to a
+  sandbox in another process; how much the client's peak RSS grew;
+* ``--uploads``: ``IspotConversionUploadOperator`` uploading 8 parts of 2 MB with
+  ``max_parallel_uploads`` 1 and 4 while the sandbox reads every connection at
+  ``--bandwidth`` bytes per second (its ``bandwidth`` fault).
 
-Targets: ``ours`` >= 0.5x ``reference``; ``ours-quoting`` >= 1.0x ``plain-csv``; peak RSS
-< 150 MB; upload RSS growth < 64 MB. Every generated file is deleted at the end.
+Targets: ``ours`` >= 1.0x the snippet, ``ours-zip`` >= 0.5x; ``ours-quoting`` >= 1.0x
+``plain-csv``; peak RSS < 150 MB; upload RSS growth < 64 MB. Every generated file is
+deleted at the end.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ import io
 import json
 import os
 import random
+import resource
+import statistics
 import shlex
 import shutil
 import subprocess
@@ -173,7 +183,26 @@ def phase_upload(src: str, out: str) -> dict:
             "peak_reset": reset}
 
 
-def run_phase(name: str, src: str, out: str) -> dict:
+def phase_uploads(src: str, out: str, parallel: int) -> dict:
+    """The operator uploading ``src`` in 2 MB parts, ``parallel`` at a time (sandbox in another process)."""
+    from airflow_provider_adtech.operators.ispot import IspotConversionUploadOperator
+
+    op = IspotConversionUploadOperator(
+        task_id="bench", source=src, data_date=DAY.isoformat(), allow_reprocessing=True, max_file_size=2_000_000,
+        min_file_size=0, file_prefix=f"bench{parallel}x{os.getpid()}", max_parallel_uploads=parallel,
+        work_dir=out)
+    op.hook.get_token()  # the token exchange is not what is measured
+    started = time.perf_counter()
+    summary = op.execute({})
+    return {"upload_seconds": time.perf_counter() - started, "parts": len(summary["parts"]),
+            "uploaded": summary["uploaded"], "parallel": parallel}
+
+
+def run_phase(name: str, src: str, out: str, parallel: int = 1) -> dict:
+    if name.startswith("ours"):
+        import airflow_provider_adtech.formats.ispot  # noqa: F401  (imports are not what is measured)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     extra = {}
     if name == "reference":
@@ -188,19 +217,24 @@ def run_phase(name: str, src: str, out: str) -> dict:
         extra = phase_ours(src, out)
     elif name == "upload":
         extra = phase_upload(src, out)
+    elif name == "uploads":
+        extra = phase_uploads(src, out, parallel)
     else:
         raise SystemExit(f"unknown phase {name}")
     seconds = time.perf_counter() - started
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec(), so a child would report its parent's peak
     peak_mb = _rss_peak_kb() / 1024
-    return {"phase": name, "seconds": seconds, "bytes": os.path.getsize(src), "peak_rss_mb": peak_mb, **extra}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"phase": name, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime - cpu_before,
+            "bytes": os.path.getsize(src), "peak_rss_mb": peak_mb, **extra}
 
 
 # --------------------------------------------------------------------------- driver
-def spawn(name: str, src: str, folder: str, env: dict | None = None) -> dict:
+def spawn(name: str, src: str, folder: str, env: dict | None = None, parallel: int = 1) -> dict:
     out = tempfile.mkdtemp(prefix=f"out-{name}-", dir=folder)
     try:
-        cmd = [sys.executable, os.path.abspath(__file__), "--phase", name, "--src", src, "--out", out]
+        cmd = [sys.executable, os.path.abspath(__file__), "--phase", name, "--src", src, "--out", out,
+               "--parallel", str(parallel)]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             raise SystemExit(f"phase {name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
@@ -227,40 +261,90 @@ def start_sandbox(folder: str) -> tuple[subprocess.Popen, dict]:
     return proc, env
 
 
+def _mbs(r: dict) -> float:
+    return r["bytes"] / 1e6 / r["seconds"]
+
+
+def paired(step: str, src: str, folder: str, pairs: int, reference: str = "reference") -> list[tuple[dict, dict]]:
+    """``pairs`` x (the reference run, then the step), same file."""
+    out = []
+    for i in range(pairs):
+        ref = spawn(reference, src, folder)
+        ours = spawn(step, src, folder)
+        print(f"  pair {i + 1}: {reference} {_mbs(ref):6.1f} MB/s  {step} {_mbs(ours):6.1f} MB/s  "
+              f"ratio {_mbs(ours) / _mbs(ref):.2f}  cpu {ref['cpu']:.2f} / {ours['cpu']:.2f} s  "
+              f"peak RSS {ours['peak_rss_mb']:.0f} MB", flush=True)
+        out.append((ref, ours))
+    return out
+
+
+def summarize(label: str, step: str, runs: list[tuple[dict, dict]], reference: str = "snippet") -> str:
+    ratios = [_mbs(o) / _mbs(r) for r, o in runs]
+    ref_mbs = [_mbs(r) for r, _ in runs]
+    our_mbs = [_mbs(o) for _, o in runs]
+    med = statistics.median
+    return (f"{label:8s} {step:13s} {reference} {med(ref_mbs):6.1f} MB/s, ours {med(our_mbs):6.1f} MB/s; ratio "
+            f"median {med(ratios):.2f}x min {min(ratios):.2f}x max {max(ratios):.2f}x; CPU s median "
+            f"{med(r['cpu'] for r, _ in runs):.2f} vs {med(o['cpu'] for _, o in runs):.2f}; "
+            f"peak RSS {max(o['peak_rss_mb'] for _, o in runs):.0f} MB ({len(runs)} pairs)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gb", type=float, default=1.0, help="size of the generated input (GB)")
+    parser.add_argument("--sizes", default="0.213,1", help="sizes of the generated inputs, GB, comma-separated")
+    parser.add_argument("--pairs", type=int, default=5, help="paired runs per step and size")
+    parser.add_argument("--quoting-pairs", type=int, default=1, help="pairs of plain-csv / ours-quoting")
+    parser.add_argument("--rss-gb", type=float, default=0, help="also run ours and ours-zip once at this size")
     parser.add_argument("--tmp", default=None, help="folder for the generated files (default: system temp)")
-    parser.add_argument("--repeat", type=int, default=1, help="run each timed step this often, keep the best")
     parser.add_argument("--skip-upload", action="store_true", help="leave out the 200 MB upload step")
+    parser.add_argument("--uploads", action="store_true", help="parallel uploads under a bandwidth limit")
+    parser.add_argument("--bandwidth", type=int, default=1_000_000, help="bytes/s per connection (--uploads)")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--parallel", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(run_phase(args.phase, args.src, args.out)))
+        print(json.dumps(run_phase(args.phase, args.src, args.out, args.parallel)))
         return 0
 
     folder = tempfile.mkdtemp(prefix="ispot-bench-", dir=args.tmp)
     sandbox = None
+    lines: list[str] = []
     try:
-        size = int(args.gb * 1e9)
-        print(f"# generating 2 x {size / 1e9:.1f} GB in {folder} ...", flush=True)
-        t0 = time.perf_counter()
-        compliant, quoting = generate(folder, size)
-        print(f"# generated in {time.perf_counter() - t0:.0f} s; cpus={os.cpu_count()} "
-              f"load={os.getloadavg()[0]:.1f}", flush=True)
-        results: dict[str, dict] = {}
-        plan = [("reference", compliant), ("ours", compliant), ("ours-zip", compliant),
-                ("plain-csv", quoting), ("ours-quoting", quoting)]
-        for _ in range(max(1, args.repeat)):
-            for name, src in plan:
-                r = spawn(name, src, folder)
-                if name not in results or r["seconds"] < results[name]["seconds"]:
-                    results[name] = r
-                print(f"  {name:13s} {r['bytes'] / 1e6 / r['seconds']:8.1f} MB/s  {r['seconds']:7.1f} s  "
-                      f"peak RSS {r['peak_rss_mb']:6.1f} MB", flush=True)
+        print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; cpus={os.cpu_count()} "
+              f"load={os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}", flush=True)
+        from airflow_provider_adtech.formats.ispot.parts import deflate_engine
+
+        print(f"# deflate: {deflate_engine()[0]}", flush=True)
+        compliant = ""
+        for k, gb in enumerate(float(x) for x in args.sizes.split(",")):
+            size = int(gb * 1e9)
+            compliant, quoting = generate(folder, size)
+            label = f"{os.path.getsize(compliant) / 1e6:.0f} MB"
+            print(f"# {label} (load {os.getloadavg()[0]:.1f})", flush=True)
+            for step in ("ours", "ours-zip"):
+                lines.append(summarize(label, step, paired(step, compliant, folder, args.pairs)))
+            if k == 0 and args.quoting_pairs:
+                runs = paired("ours-quoting", quoting, folder, args.quoting_pairs, reference="plain-csv")
+                lines.append(summarize(label, "ours-quoting", runs, reference="plain-csv"))
+            os.remove(quoting)
+            if gb != float(args.sizes.split(",")[-1]) or args.rss_gb:
+                os.remove(compliant)
+        if args.rss_gb:
+            compliant, quoting = generate(folder, int(args.rss_gb * 1e9))
+            os.remove(quoting)
+            for step in ("ours", "ours-zip"):
+                r = spawn(step, compliant, folder)
+                lines.append(f"{r['bytes'] / 1e9:.1f} GB  {step:13s} {_mbs(r):6.1f} MB/s, CPU {r['cpu']:.1f} s, "
+                             f"peak RSS {r['peak_rss_mb']:.0f} MB (one run)")
+                print(lines[-1], flush=True)
+        if not args.skip_upload or args.uploads:
+            sandbox, env = start_sandbox(folder)
         if not args.skip_upload:
+            if not compliant or not os.path.exists(compliant):
+                compliant, quoting = generate(folder, 210_000_000)
+                os.remove(quoting)
             part = os.path.join(folder, "part200.csv")
             with open(compliant, "rb") as fin, open(part, "wb") as fout:
                 fout.write(fin.readline())
@@ -270,31 +354,33 @@ def main() -> int:
                         break
                     fout.write(line)
                     remaining -= len(line)
-            sandbox, env = start_sandbox(folder)
-            results["upload"] = spawn("upload", part, folder, env)
+            up = spawn("upload", part, folder, env)
+            os.remove(part)
+            lines.append(f"upload of a {up['bytes'] / 1e6:.0f} MB part: {up['status']} in {up['seconds']:.1f} s, "
+                         f"client RSS {up['rss_before_mb']} -> peak {up['rss_peak_mb']} MB, growth "
+                         f"{up['growth_mb']} MB" + ("" if up["peak_reset"] else " [peak not reset]"))
+        if args.uploads:
+            from airflow_provider_adtech.sandbox.core import SandboxClient
 
-        mb = lambda r: r["bytes"] / 1e6 / r["seconds"]  # noqa: E731
-        ref, ours, plain, quot = (results[k] for k in ("reference", "ours", "plain-csv", "ours-quoting"))
+            src = os.path.join(folder, "uploads.csv")
+            with open(src, "wb") as fh:
+                fh.write(HEADER.encode())
+                fh.write(_base_blocks(72_000)[0])  # ~15.5 MB: 8 parts of 2 MB
+            conn = json.loads(env["AIRFLOW_CONN_ISPOT_DEFAULT"])
+            host = conn["host"] if "://" in conn["host"] else f"http://{conn['host']}:{conn['port']}"
+            client = SandboxClient(host)
+            client.configure("ispot", min_bytes=0, rate_limit=1000)
+            client.inject("*", "bandwidth", rate=args.bandwidth)
+            times = {}
+            for n in (1, 4):
+                r = spawn("uploads", src, folder, env, parallel=n)
+                times[n] = r["upload_seconds"]
+                print(f"  {r['parts']} parts, max_parallel_uploads={n}: {r['upload_seconds']:.1f} s", flush=True)
+            lines.append(f"uploads of {r['parts']} parts of 2 MB at {args.bandwidth / 1e6:.1f} MB/s per connection: "
+                         f"1 at a time {times[1]:.1f} s, 4 in parallel {times[4]:.1f} s: "
+                         f"{times[1] / times[4]:.2f}x faster")
         print()
-        print(f"input: {ref['bytes'] / 1e9:.2f} GB compliant, {quot['bytes'] / 1e9:.2f} GB needing quotes "
-              f"(best of {max(1, args.repeat)})")
-        print(f"{'step':14s} {'MB/s':>8s} {'seconds':>8s} {'peak RSS MB':>12s}  notes")
-        for name in ("reference", "ours", "ours-zip", "plain-csv", "ours-quoting"):
-            r = results[name]
-            note = f"{r['parts']} parts, largest {r['max_part'] / 1e6:.1f} MB" if "parts" in r else ""
-            print(f"{name:14s} {mb(r):8.1f} {r['seconds']:8.1f} {r['peak_rss_mb']:12.1f}  {note}")
-        print()
-        print(f"validate+normalize+split vs document snippet: {mb(ours) / mb(ref):.2f}x (target >= 0.5)")
-        print(f"same with zip vs document snippet:           {mb(results['ours-zip']) / mb(ref):.2f}x")
-        print(f"input needing quotes vs plain csv pass:      {mb(quot) / mb(plain):.2f}x (target >= 1.0)")
-        peak = max(results[k]["peak_rss_mb"] for k in ("ours", "ours-zip", "ours-quoting"))
-        print(f"peak RSS of our steps:                       {peak:.1f} MB (target < 150)")
-        if "upload" in results:
-            up = results["upload"]
-            print(f"upload of a {up['bytes'] / 1e6:.0f} MB part: {up['status']} in {up['seconds']:.1f} s, "
-                  f"client RSS {up['rss_before_mb']} -> peak {up['rss_peak_mb']} MB, "
-                  f"growth {up['growth_mb']} MB (target < 64)"
-                  + ("" if up["peak_reset"] else " [peak not reset: includes start-up]"))
+        print("\n".join(lines))
         return 0
     finally:
         if sandbox is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,18 @@ class IspotHook(AdtechHook):
     def __init__(self, ispot_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(conn_id=ispot_conn_id, **kwargs)
         self.ispot_conn_id = ispot_conn_id
+        #: parallel uploads share this hook: one token for all of them
+        self._token_lock = threading.RLock()
+
+    def get_token(self, force: bool = False) -> Token:
+        with self._token_lock:
+            return super().get_token(force)
+
+    def invalidate_token(self, token: Token) -> None:
+        with self._token_lock:
+            if self._memo_token is not None and self._memo_token.access_token != token.access_token:
+                return  # another upload already replaced the refused token
+            super().invalidate_token(token)
 
     def _fetch_token(self) -> Token:
         client_id, client_secret = self._credentials("login (client_id) and password (client_secret)")

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 #: defaults, kept equal to the document (formats.ispot.schema holds the reasoning)
 DEFAULT_MAX_FILE_SIZE = 200_000_000
 DEFAULT_MIN_FILE_SIZE = 8 * 1024 * 1024
+#: iSpot's public rate limit on /v4/metrics is 10 requests per 10 s: more parallel uploads than
+#: that would only collect 429 answers
+MAX_PARALLEL_UPLOADS = 10
 
 
 def _as_bool(value: Any, name: str) -> bool:
@@ -101,6 +104,10 @@ class IspotConversionUploadOperator(BaseOperator):
     :param max_file_size: largest part in bytes. (templated)
     :param min_file_size: smallest part in bytes (0 disables the check). (templated)
     :param dry_run: validate and size the parts; upload nothing. (templated)
+    :param max_parallel_uploads: parts sent at the same time (1-10; default 1: the document says
+        nothing of concurrency). Each part keeps its own retries; when one fails for good, no new
+        part is started, those under way finish, and the error lists every part's status.
+        (templated)
     :param fail_on_duplicate: fail when iSpot already has a file of the same name (409)
         instead of reporting ``already_uploaded``.
     :param siteid_pattern: regular expression a ``siteid`` must match.
@@ -127,6 +134,7 @@ class IspotConversionUploadOperator(BaseOperator):
         "max_file_size",
         "min_file_size",
         "dry_run",
+        "max_parallel_uploads",
         "work_dir",
     )
     template_fields_renderers = {"rows": "py", "column_mapping": "json"}
@@ -151,6 +159,7 @@ class IspotConversionUploadOperator(BaseOperator):
         max_file_size: int | str = DEFAULT_MAX_FILE_SIZE,
         min_file_size: int | str = DEFAULT_MIN_FILE_SIZE,
         dry_run: bool | str = False,
+        max_parallel_uploads: int | str = 1,
         fail_on_duplicate: bool = False,
         siteid_pattern: str | None = None,
         max_problems: int = 50,
@@ -176,6 +185,7 @@ class IspotConversionUploadOperator(BaseOperator):
         self.max_file_size = max_file_size
         self.min_file_size = min_file_size
         self.dry_run = dry_run
+        self.max_parallel_uploads = max_parallel_uploads
         self.fail_on_duplicate = fail_on_duplicate
         self.siteid_pattern = siteid_pattern
         self.max_problems = max_problems
@@ -253,12 +263,7 @@ class IspotConversionUploadOperator(BaseOperator):
                               len(prepared.parts))
                 return summary
             self._lineage_outputs = [self.hook.url(self.hook.extra_str("upload_path") or "")]
-            for part, out in zip(prepared.parts, summary["parts"]):
-                result = self.hook.upload_conversions(part.path, part.name,  # type: ignore[arg-type]
-                                                      fail_on_duplicate=self.fail_on_duplicate)
-                out["status"] = result.status
-                out["attempts"] = result.attempts
-                summary[result.status] += 1
+            self._upload_parts(prepared.parts, summary, plan["parallel"])
             if summary["already_uploaded"]:
                 self.log.warning("iSpot already had %d of %d part(s) (409 \"The file already exists.\"): "
                                  "this data day was uploaded before under the same names; they were not sent "
@@ -267,6 +272,80 @@ class IspotConversionUploadOperator(BaseOperator):
             return summary
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _upload_parts(self, parts: list[Any], summary: dict[str, Any], parallel: int) -> None:
+        """Upload every part, ``parallel`` at a time, in part order; fill in each part's status.
+
+        Every part is one :meth:`IspotHook.upload_conversions` (its own retries, ``409`` ->
+        ``already_uploaded``). After a part fails for good no new part starts; the error raised
+        is that part's, with the status of every part added."""
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        hook = self.hook
+        outs = dict(zip((p.name for p in parts), summary["parts"]))
+        failures: list[tuple[str, BaseException]] = []
+
+        def upload(part: Any) -> Any:
+            return hook.upload_conversions(part.path, part.name, fail_on_duplicate=self.fail_on_duplicate)
+
+        def settle(part: Any, result: Any = None, error: BaseException | None = None) -> None:
+            out = outs[part.name]
+            if error is not None:
+                out["status"] = "failed"
+                failures.append((part.name, error))
+                return
+            out["status"] = result.status
+            out["attempts"] = result.attempts
+            summary[result.status] += 1
+
+        queue = list(parts)
+        if parallel == 1 or len(parts) == 1:
+            while queue and not failures:
+                part = queue.pop(0)
+                try:
+                    settle(part, upload(part))
+                except Exception as exc:
+                    settle(part, error=exc)
+        else:
+            hook.get_token()  # one token, before the uploads share it
+            with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ispot-upload") as pool:
+                running: dict[Any, Any] = {}
+                while True:
+                    while queue and not failures and len(running) < parallel:
+                        nxt = queue.pop(0)
+                        running[pool.submit(upload, nxt)] = nxt
+                    if not running:
+                        break
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        part = running.pop(fut)
+                        try:
+                            settle(part, fut.result())
+                        except Exception as exc:
+                            settle(part, error=exc)
+        if failures:
+            for part in queue:
+                outs[part.name]["status"] = "not_sent"
+            self._raise_upload_failure(failures, summary)
+
+    def _raise_upload_failure(self, failures: list[tuple[str, BaseException]], summary: dict[str, Any]) -> None:
+        from airflow_provider_adtech.exceptions import VendorApiError
+
+        statuses = ", ".join(f"{p['name']}: {p['status']}" for p in summary["parts"])
+        self.log.error("iSpot upload failed for %s; every part: %s", ", ".join(n for n, _ in failures), statuses)
+        name, exc = failures[0]
+        others = "" if len(failures) == 1 else f"; also failed: {', '.join(n for n, _ in failures[1:])}"
+        text = f"{name} failed{others}; parts: {statuses}"
+        if isinstance(exc, VendorApiError):
+            hint = f"{exc.hint}; {text}" if exc.hint else text
+            try:
+                again = type(exc)(exc.vendor, exc.endpoint, exc.status, exc.vendor_message, hint, body=exc.body)
+            except TypeError:
+                again = None
+            if again is not None:
+                raise again from exc
+        exc.add_note(text)
+        raise exc
 
     # ------------------------------------------------------------------ arguments
     def _plan(self, context: Context, now: dt.datetime) -> dict[str, Any]:
@@ -329,6 +408,10 @@ class IspotConversionUploadOperator(BaseOperator):
         min_bytes = _as_int(self.min_file_size, "min_file_size")
         if min_bytes and max_bytes and min_bytes > max_bytes:
             raise ValueError(f"min_file_size {min_bytes} is above max_file_size {max_bytes}")
+        parallel = _as_int(self.max_parallel_uploads, "max_parallel_uploads")
+        if not 1 <= parallel <= MAX_PARALLEL_UPLOADS:
+            raise ValueError(f"max_parallel_uploads must be 1 to {MAX_PARALLEL_UPLOADS} (iSpot allows 10 "
+                             f"requests per 10 s on /v4/metrics), got {self.max_parallel_uploads!r}")
         split = SplitOptions(day=day, prefix=str(self.file_prefix), max_bytes=max_bytes,
                              compress=bool(self.compress), rebalance_below=min_bytes)
         return {
@@ -342,6 +425,7 @@ class IspotConversionUploadOperator(BaseOperator):
             "dry_run": _as_bool(self.dry_run, "dry_run"),
             "min_bytes": min_bytes,
             "max_bytes": max_bytes,
+            "parallel": parallel,
         }
 
     def _dates(self, context: Context, day: dt.date) -> list[dt.date]:

@@ -170,7 +170,8 @@ class Fault:
     is set), ``drop`` (close the connection without an answer, request not handled),
     ``drop_after`` (handle the request, then close the connection without an answer:
     the write happened but the caller never learns it), ``delay`` (sleep ``delay``
-    seconds, then handle normally). ``skip`` matching requests pass first,
+    seconds, then handle normally), ``bandwidth`` (every connection's request body is
+    read at ``rate`` bytes per second at most, on every route, until the faults are cleared). ``skip`` matching requests pass first,
     then the fault fires ``times`` times (``-1``: forever).
     """
 
@@ -199,10 +200,19 @@ class Faults:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        #: request bodies are read at most this many bytes per second on each connection (None: no limit);
+        #: set with ``add("*", "bandwidth", rate=...)``, removed by :meth:`clear`
+        self.bandwidth: float | None = None
 
     def add(self, route: str, kind: str = "status", **kw: Any) -> Fault:
-        if kind not in ("status", "drop", "drop_after", "delay"):
+        if kind not in ("status", "drop", "drop_after", "delay", "bandwidth"):
             raise ValueError(f"unknown fault kind {kind!r}")
+        if kind == "bandwidth":
+            rate = float(kw.pop("rate"))
+            if rate <= 0:
+                raise ValueError("bandwidth rate must be positive (bytes per second)")
+            self.bandwidth = rate
+            return Fault(route=route, kind=kind, times=0, **kw)
         fault = Fault(route=route, kind=kind, **kw)
         with self._lock:
             self._faults.append(fault)
@@ -218,6 +228,15 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            self.bandwidth = None
+
+    def pace(self, started: float, received: int) -> None:
+        """Sleep until ``received`` bytes since ``started`` fit the bandwidth limit."""
+        rate = self.bandwidth
+        if rate:
+            ahead = started + received / rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
 
 
 # --------------------------------------------------------------------------- tokens
@@ -485,12 +504,15 @@ class SandboxServer:
         length = int(h.headers.get("Content-Length") or 0)
         body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         remaining = length
+        started = time.monotonic()
+        step = 1 << 20 if self.faults.bandwidth is None else 1 << 14
         while remaining > 0:
-            chunk = h.rfile.read(min(remaining, 1 << 20))
+            chunk = h.rfile.read(min(remaining, step))
             if not chunk:
                 break
             body.write(chunk)
             remaining -= len(chunk)
+            self.faults.pace(started, length - remaining)
         req = Request(method, raw_path, h.headers, body, length, h.client_address[0])
         try:
             if path.startswith("/_sandbox/"):

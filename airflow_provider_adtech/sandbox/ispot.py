@@ -10,7 +10,8 @@ Routes:
   file size allowed is 8 MB." / "The file is too large. The maximum file size allowed is
   200 MB."), CSV format ("The file cannot be processed because it is not in the required
   CSV file format."), the mandatory headers and every value enclosed in double quotes
-  ("The content is not valid. Please validate the headers and content."), and the name
+  ("The content is not valid. Please validate the headers and content."; also a record
+  spanning lines: "Rows are newline separated."), and the name
   being new for the day (409 "The file already exists."). ``.zip`` files are opened and
   every CSV inside is checked.
 
@@ -129,10 +130,14 @@ def _check_csv(stream: IO[bytes], mandatory: list[str]) -> tuple[int, list[str]]
             raise _Invalid(MSG_CONTENT, "missing mandatory headers: " + ", ".join(missing))
         width = len(header)
         rows = 0
-        for row in csv.reader(text, strict=True):
+        reader = csv.reader(text, strict=True)
+        for row in reader:
             rows += 1
             if len(row) != width:
                 raise _Invalid(MSG_CONTENT, f"record {rows} has {len(row)} values, header has {width}")
+            if reader.line_num != rows:
+                # "Rows are newline separated": a record over several lines is not a row
+                raise _Invalid(MSG_CONTENT, f"record {rows} spans lines (a line break inside a value)")
     except csv.Error as exc:
         raise _Invalid(MSG_NOT_CSV, f"CSV error: {exc}")
     except UnicodeDecodeError:

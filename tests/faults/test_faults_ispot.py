@@ -181,3 +181,24 @@ def test_token_endpoint_down(sandbox, kit):
     assert sandbox.journal.count(TOKEN) == 2 and sandbox.journal.count(UPLOAD) == 0
     kit.record(VENDOR, "token 503 until retries run out")
 
+
+
+# --------------------------------------------------------------------------- parallel uploads
+@pytest.mark.parametrize("scenario", RETRIED, ids=ids(RETRIED))
+def test_fault_during_four_parallel_uploads_still_accepts_each_part_once(sandbox, kit, scenario: Scenario):
+    """``max_parallel_uploads=4``: the same guarantees as one at a time; whichever part meets the
+    fault is repeated until accepted, and no part is accepted twice."""
+    kit.inject(UPLOAD, scenario, CONN, skip=1)
+    summary = upload(rows=conversions(90), max_file_size=3000, max_parallel_uploads=4)
+
+    names = [p["name"] for p in summary["parts"]]
+    assert len(names) == 6 and [p["status"] for p in summary["parts"]] == ["uploaded"] * 6
+    # the injected faults meet whichever requests come next, of one part or of several
+    assert sum(p["attempts"] for p in summary["parts"]) == 6 + scenario.attempts - 1
+    assert summary["uploaded"] == 6 and summary["already_uploaded"] == 0
+    dups = duplicates_accepted(sandbox)
+    kit.record(VENDOR, f"4 parallel, {scenario.name}", duplicates=dups)
+    assert dups == 0
+    assert sorted(f["file"] for f in sandbox.state()["ispot"]["files"]) == names
+    assert sum(f["rows"] for f in sandbox.state()["ispot"]["files"]) == 90
+    kit.check_no_secrets()

@@ -7,6 +7,7 @@ import codecs
 import csv
 import datetime as dt
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def test_compliant_file_is_copied_byte_for_byte(tmp_path):
 
 def test_quote_minimal_export_is_rewritten_with_every_value_quoted(tmp_path):
     recs = rows(300)
-    recs[7]["useragent"] = 'Agent "quoted", with comma\nand a line break'
+    recs[7]["useragent"] = 'Agent "quoted", with comma'
     recs[9]["customdata"] = "naïve,日本語"
     prepared = prepare(tmp_path, write(tmp_path / "in.csv", csv_text(recs, DOC_HEADER, quoting=csv.QUOTE_MINIMAL)))
     (part,) = prepared.parts
@@ -231,14 +232,18 @@ def test_all_problems_are_collected_first_n_listed_rest_counted(tmp_path):
     assert [p.line for p in exc.value.problems] == list(range(2, 12))
 
 
-def test_line_numbers_count_line_breaks_inside_values(tmp_path):
+@pytest.mark.parametrize("normalize", [True, False])
+def test_line_breaks_inside_values_are_refused_and_lines_still_counted(tmp_path, normalize):
+    """Document: "Rows are newline separated." A quoted value spanning lines is refused (it was
+    uploaded before); the lines after it keep their physical numbers."""
     recs = rows(6)
     recs[1]["useragent"] = "two\nlines"
     recs[2]["customdata"] = "three\r\nphysical\nlines"
     recs[4]["app"] = "WEB"
-    exc = fails(tmp_path, csv_text(recs, DOC_HEADER))
+    exc = fails(tmp_path, csv_text(recs, DOC_HEADER), normalize=normalize)
     # header 1, rows 2, 3-4, 5-7, 8, then the bad row on line 9
-    assert problems(exc) == [("ispot.app.value", 9, "app")]
+    assert problems(exc) == [("ispot.value.line_break", 3, "useragent"), ("ispot.value.line_break", 5, "customdata"),
+                             ("ispot.app.value", 9, "app")]
 
 
 def test_mapped_columns_are_named_with_the_source_name(tmp_path):
@@ -317,7 +322,7 @@ def test_strict_mode_refuses_unquoted_values_naming_them(tmp_path):
 def test_strict_mode_copies_compliant_files_unchanged(tmp_path):
     recs = rows(40)
     recs[3]["useragent"] = 'with "quotes"'
-    recs[4]["customdata"] = "multi\nline"
+    recs[4]["customdata"] = "multi, with comma"
     text = csv_text(recs, DOC_HEADER)
     prepared = prepare(tmp_path, write(tmp_path / "in.csv", text), normalize=False)
     assert part_bytes(prepared.parts[0]) == text.encode() and prepared.notes == []
@@ -332,7 +337,7 @@ def test_block_boundaries_and_hand_over_to_csv_parsing(tmp_path, monkeypatch, bl
     monkeypatch.setattr(pipeline, "SLOW_ROWS_PER_BLOCK", 3)
     monkeypatch.setattr(pipeline, "BATCH_ROWS", 7)
     recs = rows(200)
-    recs[20]["useragent"] = "line\nbreak, and \"quotes\""
+    recs[20]["useragent"] = "comma, and \"quotes\""
     text = csv_text(recs[:50], DOC_HEADER) + csv_text(recs[50:], DOC_HEADER, quoting=csv.QUOTE_MINIMAL).split(
         "\n", 1)[1]
     prepared = prepare(tmp_path, write(tmp_path / "in.csv", text))
@@ -340,9 +345,10 @@ def test_block_boundaries_and_hand_over_to_csv_parsing(tmp_path, monkeypatch, bl
     src = prepared.sources[0]
     assert src.rows_copied > 0 and src.rows_rewritten > 0 and src.rows_copied + src.rows_rewritten == 200
 
-    bad = text.replace("2026-11-20 00:03:10", "2026-11-20 00:03:1x")  # row 191: line 192 + 1 (the break)
+    bad = text.replace("2026-11-20 00:03:10", "2026-11-20 00:03:1x").replace("comma, and", "line\nbreak")
     exc = fails(tmp_path, bad, name="bad.csv")
-    assert problems(exc) == [("ispot.datetime.format", 193, "datetime")]
+    # row 20 on line 22 spans two lines; row 191 is then on line 192 + 1
+    assert problems(exc) == [("ispot.value.line_break", 22, "useragent"), ("ispot.datetime.format", 193, "datetime")]
 
 
 def test_rows_source_converts_values_and_numbers_records(tmp_path):
@@ -377,7 +383,7 @@ def test_several_sources_share_the_parts_in_the_first_sources_column_order(tmp_p
 # --------------------------------------------------------------------------- splitting and zip
 def test_parts_stay_under_the_limit_with_the_header_and_whole_rows(tmp_path):
     recs = rows(2000)
-    recs[500]["useragent"] = "multi\nline value"
+    recs[500]["useragent"] = 'quoted "value", with comma'
     text = csv_text(recs, DOC_HEADER)
     prepared = prepare(tmp_path, write(tmp_path / "in.csv", text), split={"max_bytes": 60_000,
                                                                           "rebalance_below": 0})
@@ -535,3 +541,26 @@ def test_memory_does_not_grow_with_the_file(tmp_path, quoting):
     # 24 MB more input; a peak that followed the file would grow by about that much
     assert large < small + 4 * 1024 * 1024, f"peaks {small / 1e6:.1f} -> {large / 1e6:.1f} MB"
     assert large < 24 * 1024 * 1024 < Path(path).stat().st_size
+
+
+@pytest.mark.parametrize(("engine", "threads"), [("default", 2), ("zlib", 2), ("default", 1)])
+def test_zip_parts_deflated_in_pieces_on_threads_read_back_exactly(tmp_path, monkeypatch, engine, threads):
+    """Zip parts are deflated in pieces on a thread pool (zlib-ng when installed, else zlib),
+    each primed with the 32 KiB before it; any zip reader gets the rows back byte for byte."""
+    import zlib
+
+    from airflow_provider_adtech.formats.ispot import parts as parts_module
+
+    monkeypatch.setattr(parts_module, "DEFLATE_THREADS", threads)
+    if engine == "zlib":
+        monkeypatch.setattr(parts_module, "deflate_engine", lambda: ("zlib", zlib))
+    text = csv_text(rows(30_000), DOC_HEADER)  # ~6.5 MB: several pieces per part
+    prepared = prepare(tmp_path, write(tmp_path / "in.csv", text),
+                       split={"max_bytes": 4_200_000, "compress": True, "rebalance_below": 0})
+    for p in prepared.parts:
+        with zipfile.ZipFile(p.path) as zf:
+            assert zf.testzip() is None
+    assert b"".join(part_bytes(p).split(b"\n", 1)[1] for p in prepared.parts) == text.split("\n", 1)[1].encode()
+    # about the size one compressor gives
+    whole = len(zlib.compress(text.encode(), 6))
+    assert sum(p.bytes for p in prepared.parts) < whole * 1.1 + 2000 * len(prepared.parts)

@@ -115,8 +115,11 @@ def test_unquoted_values_and_ragged_rows_are_not_valid_content(sandbox):
     assert upload(sandbox, unquoted, name="a.csv").json()["message"].startswith("The content is not valid")
     ragged = GOOD + b'"1.2.3.4","2026-11-20 00:00:00"\n'
     assert upload(sandbox, ragged, name="b.csv").json()["message"].startswith("The content is not valid")
+    quoted = csv_text([dict(r, useragent="one line, \"quoted\"") for r in rows(3)], DOC_HEADER).encode()
+    assert upload(sandbox, quoted, name="c.csv").status_code == 201
+    # document: "Rows are newline separated."
     multiline = csv_text([dict(r, useragent="two\nlines, \"quoted\"") for r in rows(3)], DOC_HEADER).encode()
-    assert upload(sandbox, multiline, name="c.csv").status_code == 201
+    assert upload(sandbox, multiline, name="d.csv").json()["message"].startswith("The content is not valid")
 
 
 def test_same_name_same_day_is_409_and_only_the_first_kept(sandbox):

@@ -35,10 +35,29 @@ _TIME = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
 IPV4_RX = re.compile(IPV4_PATTERN, re.ASCII)
 DATETIME_SHAPE_RX = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
 
-#: the fast form takes values without double quotes and line breaks; others (legal when
-#: escaped) are checked row by row
-_FREE = rb'[^"\r\n]*+'
-_FREE_NONEMPTY = rb'[^"\r\n]++'
+#: the fast form takes values without double quotes, NUL bytes and line breaks; others
+#: (quotes are legal when escaped) are checked row by row
+_FREE = rb'[^"\x00\r\n]*+'
+#: ``useragent`` and ``type``: text with at least one visible character and no control
+#: character (a tab is allowed: RFC 9110 field values, which a User-Agent is, may hold one)
+_TEXT_NONBLANK = rb'[ \t]*+[^"\x00-\x20\x7f][^"\x00-\x08\x0a-\x1f\x7f]*+'
+_TEXT_NONBLANK_STR = r'[ \t]*+[^\x00-\x20\x7f][^\x00-\x08\x0a-\x1f\x7f]*+'
+#: the loose forms of :meth:`ValueChecks.row_regex` (see :meth:`ValueChecks.shape_ok`)
+_LOOSE = rb'[^"]*+'
+_LOOSE_NONBLANK = rb'[ \t]*+[^"\x00-\x20\x7f][^"]*+'
+#: every byte but the double quote, line ends and control characters other than tab
+_SHAPE_DELETE = bytes(b for b in range(256) if not (b == 0x22 or b < 0x20 and b != 0x09 or b == 0x7f))
+#: control characters other than tab, line feed and carriage return (reported by their own rule)
+_CONTROL_RX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+#: document, "CSV File Format": "Rows are newline separated."
+DOC_ROWS = 'document: "Rows are newline separated."'
+#: what the document says of the two free-text columns that are required
+DOC_TEXT = {
+    "useragent": 'useragent "Client useragent" (an HTTP User-Agent value: visible text, no control '
+                 "characters), Required \"Yes\"",
+    "type": 'type "Description of a Web/App event or user action", Required "Yes"',
+}
 
 #: marker returned by :meth:`ValueChecks.check` for an accepted IPv6 address
 IPV6_ACCEPTED = ("ispot.ip.ipv6", "")
@@ -67,6 +86,14 @@ class ValueChecks:
     # ------------------------------------------------------------------ one value
     def check(self, target: str, value: str) -> tuple[str, str] | None:
         """``(rule, message)`` when ``value`` breaks a rule of column ``target``, else None."""
+        if "\x00" in value:
+            return ("ispot.value.nul",
+                    f"{_short(value)} holds a NUL byte (0x00): not text (document: \"CSV UTF-8\"); remove it "
+                    "at the source")
+        if "\n" in value or "\r" in value:
+            return ("ispot.value.line_break",
+                    f"{_short(value)} holds a line break inside the value; {DOC_ROWS} A row may not "
+                    "span lines: remove the line break at the source")
         if target == "ip":
             if IPV4_RX.fullmatch(value):
                 return None
@@ -127,10 +154,18 @@ class ValueChecks:
                     f'{_short(value)} is not "app" or "web" (document: app "Type of device where the event '
                     'happened (values: "app" or "web")"; values are lower case)')
         if target in ("useragent", "type"):
-            if value:
-                return None
-            return ("ispot.value.required",
-                    f'{target} is required (document, Available Dimensions: Required "Yes")')
+            if not value:
+                return ("ispot.value.required",
+                        f'{target} is required (document, Available Dimensions: Required "Yes")')
+            if not value.strip(" \t"):
+                return (f"ispot.{target}.blank",
+                        f"{_short(value)} holds only spaces; document: {DOC_TEXT[target]}")
+            bad = _CONTROL_RX.search(value)
+            if bad:
+                return (f"ispot.{target}.control",
+                        f"{_short(value)} holds the control character 0x{ord(bad.group()):02x}; "
+                        f"document: {DOC_TEXT[target]}")
+            return None
         if target == "passthru" and self.passthru:
             if value == PASSTHRU_VALUE:
                 return None
@@ -158,13 +193,18 @@ class ValueChecks:
         if target == "passthru":
             return PASSTHRU_VALUE.encode()
         if target in ("useragent", "type"):
-            return _FREE_NONEMPTY
+            return _TEXT_NONBLANK
         return _FREE
 
-    def row_regex(self, layout: Layout, crlf: bool = False) -> re.Pattern[bytes] | None:
+    def row_regex(self, layout: Layout, crlf: bool = False, loose: bool = False) -> re.Pattern[bytes] | None:
         """A pattern matching any run of compliant rows of ``layout`` (``match(...).end()``
         is where the first row it does not accept starts), or None when the layout has no
-        fast form. ``crlf``: rows end with ``\\r\\n`` instead of ``\\n``."""
+        fast form. ``crlf``: rows end with ``\\r\\n`` instead of ``\\n``.
+
+        ``loose``: the free-text columns (``useragent``, ``type``, ``customdata``, others)
+        are matched by "anything but a double quote" (about twice as fast in ``re`` as a
+        character class), so line breaks and control characters inside them pass; a run it
+        accepts is compliant when :meth:`shape_ok` also holds for it."""
         if layout.fast_kind is None or not layout.ok:
             return None
         parts = []
@@ -172,10 +212,27 @@ class ValueChecks:
             if target == "passthru" and not self.passthru:
                 # dropped; the fast path drops it only when it is literally "1"
                 parts.append(b'"' + PASSTHRU_VALUE.encode() + b'"')
+            elif loose and target in ("useragent", "type"):
+                parts.append(b'"' + _LOOSE_NONBLANK + b'"')
+            elif loose and target not in ("ip", "datetime", "siteid", "app", "passthru"):
+                parts.append(b'"' + _LOOSE + b'"')
             else:
                 parts.append(b'"' + self.value_pattern(target) + b'"')
         row = b",".join(parts) + (b"\r\n" if crlf else b"\n")
         return re.compile(b"(?:" + row + b")*+")
+
+    @staticmethod
+    def shape_ok(chunk: bytes, width: int, crlf: bool = False) -> bool:
+        """Whether every line of ``chunk`` holds exactly ``2 * width`` double quotes, no control
+        character but tab, and no carriage return but before its line feed (``crlf``).
+
+        Together with the loose row pattern this is the exact rule set: the pattern fixes where
+        the quotes are, this fixes that each row is one line. One pass in C (``bytes.translate``
+        keeps only quotes, line ends and control characters)."""
+        rest = chunk.translate(None, _SHAPE_DELETE)
+        row = b'"' * (2 * width) + (b"\r\n" if crlf else b"\n")
+        rows = chunk.count(b"\n")
+        return len(rest) == rows * len(row) and rest == row * rows
 
     # ------------------------------------------------------------------ column-wise checks of parsed rows
     def batch_checker(self, layout: Layout) -> Callable[[Sequence[Sequence[str]]], bool]:
@@ -183,10 +240,17 @@ class ValueChecks:
         check the rows one by one to find out why)."""
         width = layout.width
         tests: list[Callable[[Sequence[Sequence[str]]], bool]] = []
+        text_rx = re.compile(rf"(?:{_TEXT_NONBLANK_STR}\n)*+")
         for i, target in enumerate(layout.targets):
             if target is None or i not in layout.keep:
                 continue
             get = itemgetter(i)
+
+            def plain_ok(rows, get=get):
+                text = "".join(map(get, rows))
+                return "\x00" not in text and "\n" not in text and "\r" not in text
+
+            tests.append(plain_ok)
             if target in ("ip", "datetime"):
                 rx = self._col_rx[target]
 
@@ -218,10 +282,11 @@ class ValueChecks:
                 tests.append(passthru_ok)
             elif target in ("useragent", "type"):
 
-                def nonempty_ok(rows, get=get):
-                    return "" not in map(get, rows)
+                def text_ok(rows, get=get):
+                    text = "\n".join(map(get, rows)) + "\n"
+                    return text_rx.match(text).end() == len(text)
 
-                tests.append(nonempty_ok)
+                tests.append(text_ok)
 
         def batch_ok(rows: Sequence[Sequence[str]]) -> bool:
             if set(map(len, rows)) != {width}:

@@ -10,6 +10,7 @@ When compressing, a part is closed by its compressed size.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import io
@@ -37,6 +38,76 @@ BLOCK_HINT = 1 << 20
 ZIP32_LIMIT = zipfile.ZIP64_LIMIT - (1 << 20)
 
 _PREFIX_RX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: deflate pieces of a zip part on this many threads (the compressors release the GIL)
+DEFLATE_THREADS = 2
+#: pieces compressed or waiting at once, per part
+DEFLATE_IN_FLIGHT = 4
+#: the last 32 KiB of a piece prime the next one's compressor (deflate's window)
+_WINDOW = 32 * 1024
+
+
+def deflate_engine() -> tuple[str, Any]:
+    """The deflate implementation: ``zlib-ng`` when installed (extra ``fast-zip``: the same
+    output sizes as ``zlib`` at the same level, about 1.8 times faster), else ``zlib``."""
+    try:
+        from zlib_ng import zlib_ng
+
+        return "zlib-ng", zlib_ng
+    except ImportError:
+        import zlib
+
+        return "zlib", zlib
+
+
+class _ParallelDeflate:
+    """A compressor for ``zipfile`` (``compress``/``flush``) that deflates pieces of the member
+    on a thread pool, as pigz does: each piece is a raw deflate stream ended by a sync flush and
+    primed with the 32 KiB before it, so the pieces laid end to end are one valid deflate stream
+    of about the size a single compressor gives. Output comes back in order; at most
+    ``DEFLATE_IN_FLIGHT`` pieces are held (:attr:`held` bytes, not yet in the file)."""
+
+    def __init__(self, engine: Any, level: int, pool: Any, piece: int):
+        self.engine = engine
+        self.level = level
+        self.pool = pool
+        self.piece = piece
+        self._buf: list[bytes] = []
+        self._buffered = 0
+        self._tail = b""
+        self._futures: collections.deque = collections.deque()
+        self.held = 0
+
+    def _job(self, data: bytes, zdict: bytes, final: bool) -> bytes:
+        eng = self.engine
+        c = eng.compressobj(self.level, eng.DEFLATED, -15, zdict=zdict) if zdict else \
+            eng.compressobj(self.level, eng.DEFLATED, -15)
+        return c.compress(data) + c.flush(eng.Z_FINISH if final else eng.Z_SYNC_FLUSH)
+
+    def _submit(self, final: bool) -> None:
+        data = b"".join(self._buf)
+        self._buf, self._buffered = [], 0
+        zdict, self._tail = self._tail, data[-_WINDOW:]
+        self._futures.append((self.pool.submit(self._job, data, zdict, final), len(data)))
+
+    def _collect(self, wait_for: int) -> bytes:
+        out = []
+        while self._futures and (len(self._futures) > wait_for or self._futures[0][0].done()):
+            fut, size = self._futures.popleft()
+            out.append(fut.result())
+            self.held -= size
+        return b"".join(out)
+
+    def compress(self, data: bytes) -> bytes:
+        self._buf.append(data)
+        self._buffered += len(data)
+        self.held += len(data)
+        if self._buffered >= self.piece:
+            self._submit(final=False)
+        return self._collect(DEFLATE_IN_FLIGHT)
+
+    def flush(self) -> bytes:
+        self._submit(final=True)
+        return self._collect(0)
 
 
 @dataclass(frozen=True)
@@ -178,6 +249,10 @@ class PartWriter:
         #: recorded for re-cutting (see ``marks``) are fine enough even for small parts
         self.mark_step = max(4096, options.max_bytes // 32)
         self._mark_every = min(BLOCK_HINT, self.mark_step)
+        self._deflate_pool: Any = None
+        self._deflate: _ParallelDeflate | None = None
+        #: deflate pieces: small enough that those in flight stay a small share of a part
+        self._piece = max(64 * 1024, min(BLOCK_HINT, options.max_bytes // (16 * DEFLATE_IN_FLIGHT)))
         if options.max_bytes <= len(header) + 2:
             raise ValueError("max part size is smaller than the header row")
 
@@ -228,10 +303,25 @@ class PartWriter:
             self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED,
                                         compresslevel=self.opts.compresslevel)
             self._member = self._zip.open(name[:-4] + ".csv", "w")
+            self._parallel_deflate(self._member)
             self._member.write(self.header)
         else:
             self._raw.write(self.header)
         self._data = len(self.header)
+
+    def _parallel_deflate(self, member: Any) -> None:
+        """Give the zip member a :class:`_ParallelDeflate` (``zipfile`` still writes the
+        headers, CRC and sizes); left as it is if this ``zipfile`` has no such hook."""
+        self._deflate = None
+        if DEFLATE_THREADS < 2 or getattr(member, "_compressor", None) is None:
+            return
+        if self._deflate_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._deflate_pool = ThreadPoolExecutor(DEFLATE_THREADS, thread_name_prefix="ispot-deflate")
+        engine = deflate_engine()[1]
+        self._deflate = _ParallelDeflate(engine, self.opts.compresslevel, self._deflate_pool, self._piece)
+        member._compressor = self._deflate
 
     def room(self) -> int:
         """Bytes of rows that can still be added to the open part (opening one if needed)."""
@@ -240,11 +330,13 @@ class PartWriter:
         if self.opts.compress:
             behind = self._writes()
             # rows still queued count as incompressible until written; near the end, wait for them
+            # so do the pieces the deflate threads hold
+            held = DEFLATE_IN_FLIGHT * self._piece + self._piece if self._deflate is not None else 0
             written = self._raw.tell()  # type: ignore[union-attr]
-            room = self.opts.max_bytes - ZIP_MARGIN - written - behind.pending
+            room = self.opts.max_bytes - ZIP_MARGIN - held - written - behind.pending
             if room < 4 * BLOCK_HINT and behind.pending:
                 behind.drain()
-                room = self.opts.max_bytes - ZIP_MARGIN - self._raw.tell()  # type: ignore[union-attr]
+                room = self.opts.max_bytes - ZIP_MARGIN - held - self._raw.tell()  # type: ignore[union-attr]
             return max(0, min(room, ZIP32_LIMIT - self._data))
         return (self.target_bytes or self.opts.max_bytes) - self._data
 
@@ -298,6 +390,9 @@ class PartWriter:
         if self._behind is not None:
             self._behind.close()
             self._behind = None
+        if self._deflate_pool is not None:
+            self._deflate_pool.shutdown()
+            self._deflate_pool = None
 
     def discard(self) -> None:
         """Remove every part written (validation failed: nothing may be uploaded)."""
@@ -313,6 +408,7 @@ class PartWriter:
                 self._zip.close()
             except Exception:
                 pass
+        self._stop_writes()
         if self._raw is not None:
             self._raw.close()
         self._raw = self._zip = self._member = None

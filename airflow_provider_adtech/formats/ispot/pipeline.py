@@ -217,6 +217,23 @@ def _drain(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _binary_kind(first: bytes) -> str | None:
+    """What a first block that is not text is, or None when it may be CSV text."""
+    if first.startswith(_GZIP_MAGIC):
+        return "the file is gzip-compressed data, not CSV text (it starts with bytes 1f 8b); decompress it first"
+    if first.startswith(_ZIP_MAGIC):
+        return ("the file is a .zip archive, not CSV text; give the CSV files inside it as sources "
+                "(compress=True zips the upload parts)")
+    header = first[:first.find(b"\n") + 1]
+    if b"\x00" in header:
+        return "the header row holds NUL bytes (0x00): the file is binary or UTF-16/32, not CSV text"
+    return None
+
+
 def _line_breaks(value: str) -> int:
     return value.count("\n") + value.count("\r") - value.count("\r\n")
 
@@ -409,6 +426,8 @@ class _Run:
         keep = layout.keep
         if keep == list(range(layout.width)):
             pick = None
+        elif not keep:  # no column kept (a header without any iSpot column: already reported)
+            pick = lambda r: ()  # noqa: E731
         elif len(keep) == 1:
             k0 = keep[0]
             pick = lambda r: (r[k0],)  # noqa: E731
@@ -453,6 +472,10 @@ class _Run:
                              f"the file is UTF-16 (byte order mark); iSpot takes UTF-8 ({DOC_UTF8})",
                              src.name, 1, None)
                 return
+            binary = _binary_kind(first)
+            if binary is not None:
+                self.problem("ispot.file.binary", f"{binary} ({DOC_UTF8})", src.name, 1, None)
+                return
             if first.startswith(_BOM):
                 if self.rules.normalize:
                     first = first[len(_BOM):]
@@ -475,12 +498,19 @@ class _Run:
                              f"the header row is not valid UTF-8 (byte 0x{header_raw[exc.start]:02x} at byte "
                              f"{exc.start + 1}; {DOC_UTF8})", src.name, 1, None)
                 header_text = header_raw.decode("utf-8", "replace")
-            names = next(csv.reader([header_text.rstrip("\r\n")]), [])
+            try:
+                names = next(csv.reader([header_text.rstrip("\r\n")], strict=True), [])
+            except csv.Error as exc:
+                self.problem("ispot.csv.malformed", f"the header row is not valid CSV: {exc}", src.name, 1, None)
+                return
             layout, header_problems = resolve_header(names, self.rules, src.name, self.first)
             for p in header_problems:
                 self.problems.add(p)
             for n in layout.notes:
                 self.note(f"{src.name}: {n}")
+            if not any(layout.targets):
+                # nothing in the rows could be checked against a column: the header problems say why
+                return
             if self.first is None:
                 self.first = layout
                 self._start_output(layout)
@@ -539,6 +569,21 @@ class _Run:
         else:
             self._hybrid(source, layout, blocks, 2, report, rx, crlf)
 
+    def _fast_run(self, buf: bytes, pos: int, layout: Layout, crlf: bool, exact: re.Pattern[bytes],
+                  loose: re.Pattern[bytes] | None) -> tuple[int, bytes]:
+        """End of the run of compliant rows starting at ``pos``, and the run's bytes.
+
+        The loose pattern and :meth:`ValueChecks.shape_ok` first (most blocks are all
+        compliant); when the shape check fails, the exact pattern finds where the run ends."""
+        if loose is not None:
+            end = loose.match(buf, pos).end()
+            if end > pos:
+                chunk = buf[pos:end] if (pos or end < len(buf)) else buf
+                if self.checks.shape_ok(chunk, layout.width, crlf):
+                    return end, chunk
+        end = exact.match(buf, pos).end()
+        return end, (buf[pos:end] if (pos or end < len(buf)) else buf)
+
     def _fast_chunk(self, data: bytes, layout: Layout, crlf: bool, source: str, line: int,
                     report: SourceReport) -> int:
         """Rows the fast pattern accepted: copied as bytes (line ends, passthru adjusted)."""
@@ -564,6 +609,7 @@ class _Run:
         ``normalize``, a block with many such records hands the rest of the source to
         :meth:`_reserialize`."""
         dump = self.serializer(layout)[0] if self.rules.normalize else None
+        loose = self.checks.row_regex(layout, crlf, loose=True) if rx is not None else None
         carry = b""
         blocks = iter(blocks)
         blk = next(blocks, None)
@@ -577,12 +623,12 @@ class _Run:
             size = len(buf)
             while pos < size:
                 if rx is not None:
-                    end = rx.match(buf, pos).end()
+                    end, chunk = self._fast_run(buf, pos, layout, crlf, rx, loose)
                     if end > pos:
-                        line += self._fast_chunk(buf[pos:end] if (pos or end < size) else buf, layout, crlf,
-                                                 source, line, report)
+                        line += self._fast_chunk(chunk, layout, crlf, source, line, report)
                         pos = end
                         continue
+                    del chunk
                 if dump is not None and slow >= SLOW_ROWS_PER_BLOCK:
                     head = [buf[pos:]] + ([nxt] if nxt is not None else [])
                     buf = blk = nxt = None  # type: ignore[assignment]
@@ -637,6 +683,8 @@ class _Run:
         if dump is not None:
             report.rows_rewritten += 1
             data = dump([row])
+            if raw.endswith(b"\r\n"):
+                self.crlf_sources.add(source)
         else:
             report.rows_copied += 1
             data = raw if raw.endswith(b"\n") else raw + b"\n"
@@ -651,6 +699,8 @@ class _Run:
         state = {"line": line}
 
         def as_text(blk: bytes) -> io.StringIO:
+            if b"\r\n" in blk:
+                self.crlf_sources.add(source)
             text = self._decode(blk, source, state["line"], layout)
             state["line"] += blk.count(b"\n")
             report.bytes_done += len(blk)

@@ -53,6 +53,7 @@ KNOWN_ALIASES = {"LATEST_IPADDRESS": "ip", "SITE_ID": "siteid", "TIME_STAMP": "d
 DOC_HEADERS_CASE = 'document: "Headers are case-sensitive."'
 DOC_QUOTED = 'document: "All values (except for headers) enclosed in doublequotes."'
 DOC_UTF8 = 'document: "CSV UTF-8 (Comma delimited)"'
+DOC_COMMA = 'document: "CSV UTF-8 (Comma delimited)", "Comma separated"'
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,16 @@ def resolve_header(
             add("ispot.header.unknown",
                 f"header {name!r} is not an iSpot column (known: {', '.join(KNOWN_COLUMNS)}); map it with "
                 "column_mapping or leave it out with ignore_columns", name)
+
+    if names and not any(targets):
+        joined = ",".join(names)
+        delimiter = next((d for d in (";", "\t", "|") if d in joined), None)
+        hint = (f"; it looks delimited by {delimiter!r}: iSpot takes comma-delimited CSV ({DOC_COMMA})"
+                if delimiter else "; map your names with column_mapping")
+        problems.insert(0, Problem(
+            "ispot.header.no_known_column",
+            f"none of the {len(names)} header name(s) is an iSpot column, so no row can be checked "
+            f"(header: {joined[:80]!r}){hint}", source, line, None))
 
     seen: dict[str, int] = {}
     for i, t in enumerate(targets):
