@@ -202,6 +202,13 @@ class IspotConversionUploadOperator(BaseOperator):
         return IspotHook(ispot_conn_id=self.ispot_conn_id)
 
     @staticmethod
+    def _monotonic() -> float:
+        """The clock of the progress lines in the task log."""
+        import time
+
+        return time.monotonic()
+
+    @staticmethod
     def _now() -> dt.datetime:
         """The current time (UTC); the date rules are relative to it."""
         return dt.datetime.now(dt.timezone.utc)
@@ -229,7 +236,8 @@ class IspotConversionUploadOperator(BaseOperator):
         try:
             try:
                 prepared = prepare_conversions(plan["sources"], plan["rules"], plan["split"], work,
-                                               log=lambda m: self.log.info("iSpot input: %s", m))
+                                               log=lambda m: self.log.info("iSpot input: %s", m),
+                                               progress=self._progress("iSpot input", plan["sources"]))
             except ValidationFailed as exc:
                 raise AdtechValidationError(str(exc), exc.problems) from None
             size_problems = check_part_sizes(prepared.parts, plan["min_bytes"], plan["max_bytes"])
@@ -281,6 +289,8 @@ class IspotConversionUploadOperator(BaseOperator):
         is that part's, with the status of every part added."""
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+        from airflow_provider_adtech.formats.progress import Progress
+
         hook = self.hook
         outs = dict(zip((p.name for p in parts), summary["parts"]))
         failures: list[tuple[str, BaseException]] = []
@@ -288,8 +298,15 @@ class IspotConversionUploadOperator(BaseOperator):
         def upload(part: Any) -> Any:
             return hook.upload_conversions(part.path, part.name, fail_on_duplicate=self.fail_on_duplicate)
 
+        progress = Progress("iSpot upload", total=sum(p.bytes for p in parts), parts=len(parts),
+                            log=self.log.info, clock=self._monotonic)
+        sent = {"bytes": 0, "parts": 0}
+
         def settle(part: Any, result: Any = None, error: BaseException | None = None) -> None:
             out = outs[part.name]
+            sent["bytes"] += part.bytes
+            sent["parts"] += 1
+            progress.update(sent["bytes"], part=sent["parts"])
             if error is not None:
                 out["status"] = "failed"
                 failures.append((part.name, error))
@@ -327,6 +344,15 @@ class IspotConversionUploadOperator(BaseOperator):
             for part in queue:
                 outs[part.name]["status"] = "not_sent"
             self._raise_upload_failure(failures, summary)
+        progress.finish()
+
+    def _progress(self, what: str, sources: list[Any]) -> Any:
+        """Progress lines in the task log for long input (sizes known: bytes of the total)."""
+        from airflow_provider_adtech.formats.progress import Progress
+
+        sizes = [getattr(src, "size", None) for src in sources]
+        total = sum(sizes) if sizes and all(isinstance(n, int) for n in sizes) else None
+        return Progress(what, total=total, log=self.log.info, clock=self._monotonic)
 
     def _raise_upload_failure(self, failures: list[tuple[str, BaseException]], summary: dict[str, Any]) -> None:
         from airflow_provider_adtech.exceptions import VendorApiError

@@ -38,6 +38,7 @@ from operator import itemgetter
 from typing import IO, Any
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
+from airflow_provider_adtech.formats.progress import Progress
 from airflow_provider_adtech.formats.ispot.checks import IPV6_ACCEPTED, ValueChecks
 from airflow_provider_adtech.formats.ispot.parts import PartFile, PartWriter, SplitOptions
 from airflow_provider_adtech.formats.ispot.schema import (
@@ -292,8 +293,10 @@ def _scan_record(buf: bytes, pos: int, final: bool) -> _Record | None:
 # --------------------------------------------------------------------------- the run
 class _Run:
     def __init__(self, sources: Sequence[FileSource | RowsSource], rules: ConversionRules,
-                 split: SplitOptions, out_dir: str | None, log: Callable[[str], None] | None):
+                 split: SplitOptions, out_dir: str | None, log: Callable[[str], None] | None,
+                 progress: Progress | None = None):
         self.sources = sources
+        self.progress = progress
         self.rules = rules
         self.split = split
         self.out_dir = out_dir
@@ -316,6 +319,12 @@ class _Run:
     @property
     def failed(self) -> bool:
         return bool(self.problems)
+
+    def tick(self) -> None:
+        """One progress update per block read (bytes and rows done so far)."""
+        if self.progress is not None:
+            self.progress.update(sum(r.bytes_done for r in self.reports),
+                                 rows=sum(r.rows for r in self.reports))
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -649,6 +658,7 @@ class _Run:
                 pos = rec.end
                 slow += 1
             report.bytes_done += len(blk)
+            self.tick()
             blk = nxt
 
     def _record(self, source: str, layout: Layout, rec: _Record, raw: bytes, line: int, report: SourceReport,
@@ -704,6 +714,7 @@ class _Run:
             text = self._decode(blk, source, state["line"], layout)
             state["line"] += blk.count(b"\n")
             report.bytes_done += len(blk)
+            self.tick()
             return io.StringIO(text, newline="")
 
         reader = csv.reader(chain.from_iterable(map(as_text, blocks)), strict=True)
@@ -856,6 +867,8 @@ class _Run:
                                        what="iSpot conversion input")
             assert self.writer is not None and self.first is not None
             parts = self.writer.close()
+            if self.progress is not None:
+                self.progress.finish()
         except BaseException:
             if self.writer is not None:
                 self.writer.discard()
@@ -904,6 +917,7 @@ def prepare_conversions(
     split: SplitOptions,
     out_dir: str | None,
     log: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> PreparedUpload:
     """Validate every source and write compliant parts into ``out_dir``.
 
@@ -912,12 +926,14 @@ def prepare_conversions(
     :param split: part size, compression and names (see :class:`SplitOptions`).
     :param out_dir: where the parts go; ``None`` only sizes them (nothing is written).
     :param log: called with every rewrite made and warning raised.
+    :param progress: told the input bytes and rows done after every block read (a line about
+        every 10 s of long work, see :mod:`airflow_provider_adtech.formats.progress`).
     :raises ValidationFailed: with every problem found (nothing is left in ``out_dir``).
     """
     if not sources:
         raise ValueError("no source to upload")
     with _gc_paused():
-        return _Run(sources, rules, split, out_dir, log).run()
+        return _Run(sources, rules, split, out_dir, log, progress).run()
 
 
 def validate_conversions(sources: Sequence[FileSource | RowsSource], rules: ConversionRules,
