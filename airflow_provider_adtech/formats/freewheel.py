@@ -49,6 +49,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
+from airflow_provider_adtech.formats.text import CONTROL_RX, control_chars_in
 
 # --------------------------------------------------------------------------- schema
 #: "CSV File Data Fields", in the document's order (``buget_units`` spelled as there)
@@ -94,6 +95,22 @@ _HHMM_RE = re.compile(rf"^(?:{_HHMM}|24:00)$")
 _FILE_RE = re.compile(r"^linear_orders_(\d{8})_(\d{14})\.(csv|zip)$")
 
 ARRAY_HINT = 'arrays are comma-separated values in one quoted cell, e.g. "1234,5678"'
+#: "File Specifications": the reason a value may hold no line break (nor other control character)
+ONE_LINE_RULE = 'document: "Each line in the file must represent one order line."'
+#: "Basic Attributes Field": the same for the JSON order lines, which FreeWheel stores as order lines
+API_ONE_LINE_RULE = ('document: "Each record represents a unit-based linear order line." (one line: '
+                     '"Each line in the file must represent one order line.")')
+
+
+def _may_hold_control(raw: Mapping[str, Any]) -> bool:
+    """False when no string value of ``raw`` holds a control character (one regex over all)."""
+    texts = []
+    for v in raw.values():
+        if type(v) is str:
+            texts.append(v)
+        elif isinstance(v, (list, tuple, Mapping)):
+            return True
+    return CONTROL_RX.search("".join(texts)) is not None
 
 
 # --------------------------------------------------------------------------- names
@@ -284,6 +301,11 @@ class _LineParser:
     def _date(self, raw: Mapping[str, Any], name: str) -> dt.date | None:
         val = raw.get(name)
         if isinstance(val, dt.datetime):
+            if val.time() != dt.time(0, 0):
+                self._problem("freewheel.date.time_of_day", name,
+                              f"{name} {val.isoformat()!r} has a time of day; the field is a date "
+                              "(YYYYMMDD), give the day only")
+                return None
             return val.date()
         if isinstance(val, dt.date):
             return val
@@ -366,6 +388,9 @@ class _LineParser:
     def parse(self, raw: Mapping[str, Any], source: str | None, line: int | None) -> OrderLine | None:
         self._bad = False
         self._source, self._line = source, line
+        if _may_hold_control(raw):
+            for path, what in control_chars_in(raw, ""):
+                self._problem("freewheel.text.control", path, f"{path} holds {what} ({ONE_LINE_RULE})")
         ints = {name: self._int(raw, name) for name in INTEGER_FIELDS}
         start = self._date(raw, "order_start_date")
         end = self._date(raw, "order_end_date")
@@ -906,6 +931,8 @@ class ApiLineValidator:
             self._p("freewheel.api.type", "",
                     f"an order line must be a JSON object, got {type(obj).__name__}", n)
             return False
+        for path, what in control_chars_in(obj, ""):
+            self._p("freewheel.api.text.control", path, f"{path} holds {what} ({API_ONE_LINE_RULE})", n)
         for path in API_REQUIRED:
             if _get(obj, path) is _MISSING:
                 self._p("freewheel.api.required", path, f"{path} is required", n)
