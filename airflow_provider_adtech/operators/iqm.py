@@ -395,13 +395,16 @@ class IqmCampaignOperator(BaseOperator):
         self.log.info("IQM apply_changes: %d record(s) in %d request(s); applied %s; %d refused",
                       len(changes), requests, {k: len(v) for k, v in applied.items()}, len(failed))
         if failed and not self.allow_partial:
-            listed = "; ".join(f"line {f['line']}: campaign {f['id']} ({f['campaignName']}) {f['change']}: "
+            from airflow_provider_adtech.hooks.iqm import campaign_label
+
+            listed = "; ".join(f"line {f['line']}: {campaign_label(f['id'], f['campaignName'])} {f['change']}: "
                                f"{f['errorMessage']}" for f in failed)
+            done = sum(len(v) for v in applied.values())
+            others = f"the other {done} were applied" if done else "none was applied"
             raise IqmPartialFailure(
                 hook.vendor, "apply_changes", 200, listed,
-                f"{len(failed)} change(s) from {self.changes_file} were refused; the others were applied "
-                f"({sum(len(v) for v in applied.values())}); pass allow_partial=True to accept partial "
-                "results",
+                f"{len(failed)} of {len(failed) + done} change(s) from {self.changes_file} were refused; "
+                f"{others}; pass allow_partial=True to accept partial results",
                 failures=failed)
         return summary
 
