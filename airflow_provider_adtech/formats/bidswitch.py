@@ -44,7 +44,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
-from airflow_provider_adtech.formats.text import describe_control
+from airflow_provider_adtech.formats.text import describe_control, not_utf8_cell, read_rows, tolerant, unreadable
 
 #: document: "one of the following: [ 'USD', 'EUR', 'JPY']"
 CURRENCIES = ("USD", "EUR", "JPY")
@@ -754,7 +754,8 @@ def rows_from_csv(
     own = collector is None
     col = collector if collector is not None else ProblemCollector()
     conv = conversions if conversions is not None else Conversions()
-    reader = csv.reader(stream, delimiter=delimiter)
+    reader = csv.reader(tolerant(stream), delimiter=delimiter)
+    rows = read_rows(reader)
     if columns is not None and not isinstance(columns, Mapping):
         header = list(columns)
         bad = sorted(set(header) - set(RECORD_FIELDS))
@@ -763,13 +764,14 @@ def rows_from_csv(
         mapping: dict[str, str] = {}
     else:
         mapping = _column_map(columns)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            col.add(Problem("bidswitch.csv.empty", "the file is empty (no header line)", source, 1, None))
+        first = next(rows, None)
+        if first is None or isinstance(first, Exception):
+            col.add(Problem("bidswitch.csv.empty", "the file is empty (no header line)", source, 1, None)
+                    if first is None else Problem("bidswitch.csv.unreadable", unreadable(first, 0), source, 1, None))
             if own:
                 col.raise_if_any(source)
             return []
+        header = [h.strip() for h in first]
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         missing = [mapping.get(f, f) for f in ("date", "imps", "cost") if mapping.get(f, f) not in header]
@@ -786,20 +788,22 @@ def rows_from_csv(
             notes.append(f"{source}: ignored column(s) not part of the report: {', '.join(extra)}")
     out: list[ReportRow] = []
     blank = 0
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # e.g. a field over the csv module's size limit
-            col.add(Problem("bidswitch.csv.syntax", f"the file cannot be read as CSV after line "
-                            f"{reader.line_num}: {exc}", source, reader.line_num + 1, None))
+    for values in rows:
+        if isinstance(values, Exception):  # not UTF-8, or a field over the csv module's size limit
+            col.add(Problem("bidswitch.csv.unreadable", unreadable(values, reader.line_num), source,
+                            reader.line_num + 1, None))
             break
         line = reader.line_num
         if not values or all(not v.strip() for v in values):
             blank += 1
             continue
         where = _Where(source, line, None)
+        bad = not_utf8_cell(values)
+        if bad is not None:
+            i, what = bad
+            col.add(where.problem("bidswitch.csv.encoding", f"the cell holds {what}",
+                                  header[i] if i < len(header) else f"cell {i + 1}"))
+            continue
         if len(values) != len(header):
             col.add(where.problem("bidswitch.csv.width",
                                   f"line has {len(values)} values, the header has {len(header)}", None))

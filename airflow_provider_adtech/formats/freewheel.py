@@ -49,7 +49,14 @@ from decimal import Decimal
 from typing import IO, Any
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
-from airflow_provider_adtech.formats.text import CONTROL_RX, control_chars_in
+from airflow_provider_adtech.formats.text import (
+    CONTROL_RX,
+    control_chars_in,
+    not_utf8_cell,
+    read_rows,
+    tolerant,
+    unreadable,
+)
 
 # --------------------------------------------------------------------------- schema
 #: "CSV File Data Fields", in the document's order (``buget_units`` spelled as there)
@@ -619,11 +626,14 @@ def iter_csv_records(stream: IO[str], source: str, problems: ProblemCollector,
     unknown columns raises :class:`ValidationFailed` at once. Blank lines are skipped and
     counted in ``stats["blank_lines"]``; a row with the wrong number of cells is a problem.
     """
-    reader = csv.reader(stream)
-    try:
-        header = next(reader)
-    except StopIteration:
+    reader = csv.reader(tolerant(stream))
+    rows = read_rows(reader)
+    header = next(rows, None)
+    if header is None:
         problems.add(Problem("freewheel.empty", "the file is empty (no header row)", source, 1))
+        return
+    if isinstance(header, Exception):
+        problems.add(Problem("freewheel.file.unreadable", unreadable(header, 0), source, 1))
         return
     header_problems = check_columns(header, source)
     if header_problems:
@@ -632,12 +642,21 @@ def iter_csv_records(stream: IO[str], source: str, problems: ProblemCollector,
     names = [_canonical_header(h) for h in header]
     width = len(names)
     prev_end = reader.line_num
-    for row in reader:
+    for row in rows:
+        if isinstance(row, Exception):
+            problems.add(Problem("freewheel.file.unreadable", unreadable(row, prev_end), source, prev_end + 1))
+            return
         start = prev_end + 1
         prev_end = reader.line_num
         if not row or (len(row) == 1 and not row[0].strip()):
             if stats is not None:
                 stats["blank_lines"] = stats.get("blank_lines", 0) + 1
+            continue
+        bad = not_utf8_cell(row)
+        if bad is not None:
+            i, what = bad
+            problems.add(Problem("freewheel.file.encoding", f"the cell holds {what}", source, start,
+                                 names[i] if i < width else f"cell {i + 1}"))
             continue
         if len(row) != width:
             problems.add(Problem("freewheel.csv.cells",
