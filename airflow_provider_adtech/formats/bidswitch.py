@@ -22,6 +22,12 @@ Rules (quoted from the document where it states them):
   {"imps":0,"cost":0}" (so a day is never an empty array).
 * Within one day and seat an hour appears once, and a day holds either hourly rows or
   one full-day row, never both (the full-day row would count the hours twice).
+* Relations between the fields of one row, from their descriptions: ``cost`` is "The
+  final cost for delivered impressions", so a row with ``imps`` 0 has ``cost`` 0
+  (refused otherwise). ``timeouts`` is "The number of bid requests ending in a timeout",
+  a part of ``bids`` ("This includes all bid types such as requests ending in an error or
+  timeout"); the document's own Hourly Report example breaks that on 15 of 24 rows, so
+  such rows are sent as given and listed in the notes (:func:`relation_notes`).
 
 Everything here is pure Python (pydantic and pytz, no Airflow, no HTTP): usable in
 a notebook or a unit test. Problems carry the JSON path of the offending value,
@@ -59,6 +65,12 @@ _HOUR_RX = re.compile(r"^\d{2}$")
 _INT_RX = re.compile(r"^[+-]?\d+$")
 
 HOUR_RULE = 'document: "hour" is represented as a string and must contain 2 digits, from range 00-23'
+#: a relation between two fields of one row, read from their descriptions
+COST_RULE = ('document: cost is "The final cost for delivered impressions": a row with imps 0 delivered '
+             'nothing, so its cost must be 0 (zero reports "must contain {"imps":0,"cost":0}")')
+TIMEOUTS_TEXT = ('the document defines timeouts as "The number of bid requests ending in a timeout" and bids '
+                 'as "The total number of bid requests ... This includes all bid types such as requests ending '
+                 'in an error or timeout"')
 ZERO_RULE = 'document: zero reports indicate that no trading occurred and must contain {"imps":0,"cost":0}'
 
 
@@ -318,6 +330,54 @@ def _cross_row_problems(payload: Any, source: str | None) -> list[Problem]:
     return out
 
 
+def _row_relations(payload: Any) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """``(path, row)`` of every row object of a raw payload (malformed parts skipped)."""
+    reports = payload.get("reports") if isinstance(payload, Mapping) else None
+    for ri, rep in enumerate(reports if isinstance(reports, list) else []):
+        data = rep.get("data") if isinstance(rep, Mapping) else None
+        for day, rows in (data.items() if isinstance(data, Mapping) else ()):
+            for j, row in enumerate(rows if isinstance(rows, list) else []):
+                if isinstance(row, Mapping):
+                    yield f"reports[{ri}].data.{day}[{j}]", row
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def cost_without_imps(imps: Any, cost: Any) -> bool:
+    """True when a row charges for nothing delivered (imps 0, cost above 0): :data:`COST_RULE`."""
+    return _is_count(imps) and imps == 0 and _is_amount(cost) and cost > 0
+
+
+def relation_problems(payload: Any, source: str | None = None) -> list[Problem]:
+    """Rows whose fields contradict each other's description (:data:`COST_RULE`)."""
+    return [Problem("bidswitch.cost.without_imps", f"cost {row['cost']!r} with imps 0 ({COST_RULE})", source, None,
+                    path + ".cost")
+            for path, row in _row_relations(payload) if cost_without_imps(row.get("imps"), row.get("cost"))]
+
+
+def relation_notes(payload: Any) -> list[str]:
+    """Sentences for rows whose timeouts exceed their bids: sent as given, but said.
+
+    The descriptions make timeouts a part of bids; the document's own "Hourly Report"
+    example has timeouts above bids on 15 of its 24 rows, so BidSwitch accepts such
+    rows and they are not refused.
+    """
+    odd = [(path, row) for path, row in _row_relations(payload)
+           if _is_count(row.get("timeouts")) and _is_count(row.get("bids")) and row["timeouts"] > row["bids"]]
+    if not odd:
+        return []
+    path, row = odd[0]
+    return [f"timeouts exceed bids on {len(odd)} row(s) (e.g. {path}: timeouts {row['timeouts']} > bids "
+            f"{row['bids']}); {TIMEOUTS_TEXT}, but its own Hourly Report example has such rows, so they are "
+            "sent as given: check how timeouts are counted"]
+
+
 def report_problems(payload: Any, source: str | None = None) -> list[Problem]:
     """Every problem of an upload body (all of them, not only the first), in path order."""
     problems: list[Problem] = []
@@ -329,6 +389,7 @@ def report_problems(payload: Any, source: str | None = None) -> list[Problem]:
     except ValidationError as exc:
         problems.extend(_problem_from_pydantic(e, source) for e in exc.errors(include_url=False))
     problems.extend(_cross_row_problems(payload, source))
+    problems.extend(relation_problems(payload, source))
     return problems
 
 
@@ -631,6 +692,9 @@ def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[st
 
     tz = text_field("timezone", check_timezone, "bidswitch.timezone.unknown")
     cur = text_field("currency", check_currency, "bidswitch.currency.allowed_values")
+
+    if cost_without_imps(imps, cost):
+        bad("bidswitch.cost.without_imps", "cost", f"cost {raw_cost!r} with imps 0 ({COST_RULE})")
 
     if col.total != before or date is None or imps is None or cost is None:
         return None

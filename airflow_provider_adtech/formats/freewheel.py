@@ -102,6 +102,9 @@ _HHMM_RE = re.compile(rf"^(?:{_HHMM}|24:00)$")
 _FILE_RE = re.compile(r"^linear_orders_(\d{8})_(\d{14})\.(csv|zip)$")
 
 ARRAY_HINT = 'arrays are comma-separated values in one quoted cell, e.g. "1234,5678"'
+#: a relation between two fields of one line, read from the API's description of the same order line
+DOLLARS_RULE = ('document: the order line\'s "price | Price of each unit in dollars" and "budget.total_unit | '
+                'Number of units requested": dollars are paid for units, so no units means no dollars')
 #: "File Specifications": the reason a value may hold no line break (nor other control character)
 ONE_LINE_RULE = 'document: "Each line in the file must represent one order line."'
 #: "Basic Attributes Field": the same for the JSON order lines, which FreeWheel stores as order lines
@@ -452,6 +455,13 @@ class _LineParser:
             detail = ", ".join(f"{n}={k}" for n, k in lengths.items())
             self._problem("freewheel.array.length", odd,
                           f"array fields of one line must have equal lengths, got {detail}")
+
+        dollars, units = arrays["gross_dollars"], arrays["buget_units"]
+        if dollars is not None and units is not None and len(dollars) == len(units):
+            for i, (d, u) in enumerate(zip(dollars, units)):
+                if u == 0 and Decimal(d) > 0:
+                    self._problem("freewheel.gross_dollars.without_units", f"gross_dollars[{i}]",
+                                  f"gross_dollars {d} for 0 buget_units ({DOLLARS_RULE})")
 
         inclusions = self._inclusions(raw, arrays["syscode"])
         if self._bad:

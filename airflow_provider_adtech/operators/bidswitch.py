@@ -166,8 +166,9 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
             raise AdtechValidationError(f"BidSwitch report of task {self.task_id!r}: {exc}; nothing was sent",
                                         [problem]) from None
 
-        from airflow_provider_adtech.formats.bidswitch import summarize
+        from airflow_provider_adtech.formats.bidswitch import relation_notes, summarize
 
+        info["notes"].extend(relation_notes(payload))
         for note in info["notes"]:
             self.log.warning("BidSwitch report: %s", note)
         reports = summarize(payload)

@@ -137,3 +137,28 @@ def test_blank_csv_lines_skipped_are_listed():
     notes: list[str] = []
     rows = fmt.rows_from_csv(io.StringIO("date,imps,cost\n2026-11-20,1,1\n,,\n"), source="f.csv", notes=notes)
     assert len(rows) == 1 and "f.csv: skipped 1 blank line(s)" in notes
+
+
+# --------------------------------------------------------------------------- relations within one row
+def test_a_cost_without_impressions_is_refused_in_rows_and_reports(sandbox):
+    """Document: cost is "The final cost for delivered impressions"."""
+    with pytest.raises(AdtechValidationError) as err:
+        execute(rows=[row(imps=0, cost=3.5)])
+    assert "rows[0], column cost: [bidswitch.cost.without_imps]" in str(err.value)
+    assert "The final cost for delivered impressions" in str(err.value)
+    report = {"reports": [{"timezone": "UTC", "currency": "USD", "data": {"2026-11-20": [{"imps": 0, "cost": 1}]}}]}
+    with pytest.raises(AdtechValidationError) as err:
+        execute(report=report)
+    assert "reports[0].data.2026-11-20[0].cost: [bidswitch.cost.without_imps]" in str(err.value)
+    assert sandbox.journal.entries() == []
+    assert execute(rows=[row(imps=0, cost=0)], dry_run=True)["totals"]["imps"] == 0
+
+
+def test_timeouts_above_bids_are_sent_but_listed(sandbox):
+    """The descriptions make timeouts a part of bids, but the document's own Hourly Report
+    example has timeouts above bids: sent as given, listed in the notes."""
+    summary = execute(rows=[row(bids=10, timeouts=50)])
+    assert summary["uploaded"] is True
+    assert any(n.startswith("timeouts exceed bids on 1 row(s) (e.g. reports[0].data.2026-11-20[0]: timeouts 50 > "
+                            "bids 10)") for n in summary["notes"])
+    assert not any("timeouts exceed" in n for n in execute(rows=[row(bids=10, timeouts=5)])["notes"])

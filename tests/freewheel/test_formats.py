@@ -295,7 +295,7 @@ def valid_rows(draw):
         "orbits": draw(st.sampled_from(["Y", "N"])),
         "syscode": draw(st.lists(ints, min_size=n, max_size=n)),
         "gross_dollars": draw(st.lists(st.decimals(0, 10**6, places=2), min_size=n, max_size=n)),
-        "buget_units": draw(st.lists(ints, min_size=n, max_size=n)),
+        "buget_units": draw(st.lists(st.integers(1, 10**9), min_size=n, max_size=n)),  # dollars need units
         "duration": draw(st.lists(st.sampled_from([15, 30, 60]), min_size=n, max_size=n)),
         "networkname": draw(st.lists(_text, min_size=n, max_size=n)),
         "networkcode": draw(st.lists(_text, min_size=n, max_size=n)),

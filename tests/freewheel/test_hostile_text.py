@@ -83,3 +83,15 @@ def test_a_datetime_with_a_time_of_day_is_refused_not_cut_to_its_date():
     assert lines == []
     assert [p.rule for p in problems.problems] == ["freewheel.date.time_of_day"]
     assert [p.column for p in problems.problems] == ["order_start_date"]
+
+
+def test_dollars_for_zero_units_are_refused():
+    """Relation of two fields of one line: "price | Price of each unit in dollars"."""
+    problems = ProblemCollector()
+    row = order_row(gross_dollars="1500.00,0", buget_units="0,0")
+    assert list(fwf.parse_records([(2, row)], "orders.csv", problems)) == []
+    assert [(p.rule, p.line, p.column) for p in problems.problems] == [
+        ("freewheel.gross_dollars.without_units", 2, "gross_dollars[0]")]
+    assert "Price of each unit in dollars" in problems.problems[0].message
+    ok = ProblemCollector()
+    assert len(list(fwf.parse_records([(2, order_row(gross_dollars="0,200.5", buget_units="0,2"))], "o", ok))) == 1
