@@ -141,3 +141,23 @@ def test_apply_changes_all_refused_says_none_was_applied(sandbox, iqm, tmp_path)
     text = str(err.value)
     assert "1 of 1 change(s)" in text and "none was applied" in text
     assert "line 1: campaign 999001 end_date: campaign not found" in text and "(None)" not in text
+
+
+# --------------------------------------------------------------------------- no silent rewrite
+def test_values_sent_in_another_form_are_listed_in_the_summary(sandbox, iqm, tmp_path):
+    path = tmp_path / "changes.jsonl"
+    path.write_text('{"campaignId": 20731, "endDate": "2095-12-31", "totalBudget": "500"}\n', encoding="utf-8")
+    summary = IqmCampaignOperator(task_id="apply", action="apply_changes", changes_file=str(path)).execute({})
+    assert summary["notes"] == ["line 1: endDate '2095-12-31' sent as 3976214399 (2095-12-31T23:59:59Z)",
+                                "line 1: totalBudget '500' sent as 500"]
+    assert iqm.campaigns[20731]["endTime"] == 3976214399
+
+
+def test_a_campaign_name_with_a_line_break_is_refused(sandbox):
+    from airflow_provider_adtech.exceptions import AdtechValidationError
+
+    op = IqmCampaignOperator(task_id="name", action="update_name", campaign_id=537599, campaign_name="Spring\nsale")
+    with pytest.raises(AdtechValidationError) as err:
+        op.execute({})
+    assert "column campaign_name: [iqm.campaign.name.control]" in str(err.value)
+    assert sandbox.journal.entries() == []
