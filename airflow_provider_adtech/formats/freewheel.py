@@ -267,9 +267,11 @@ class _LineParser:
     """Parses one raw record (a CSV row as dict of text, or a dict from Python) into an
     :class:`OrderLine`, adding a :class:`Problem` for each broken rule."""
 
-    def __init__(self, rules: LineRules, problems: ProblemCollector):
+    def __init__(self, rules: LineRules, problems: ProblemCollector, stats: dict[str, int] | None = None):
         self.rules = rules
         self.problems = problems
+        #: ``values_trimmed``: values whose surrounding spaces were removed (said in the summary)
+        self.stats = stats if stats is not None else {}
         self._durations = frozenset(rules.allowed_durations)
         self._bad = False
         self._source: str | None = None
@@ -278,6 +280,13 @@ class _LineParser:
     def _problem(self, rule: str, column: str | None, message: str) -> None:
         self._bad = True
         self.problems.add(Problem(rule, message, self._source, self._line, column))
+
+    def _strip(self, text: str) -> str:
+        """``text`` without surrounding spaces, counting the values that had some."""
+        out = text.strip()
+        if out != text:
+            self.stats["values_trimmed"] = self.stats.get("values_trimmed", 0) + 1
+        return out
 
     # -- scalars
     def _text(self, raw: Mapping[str, Any], name: str) -> str | None:
@@ -302,7 +311,7 @@ class _LineParser:
         text = self._text(raw, name)
         if text is None:
             return None
-        text = text.strip()
+        text = self._strip(text)
         if not _INT_RE.match(text):
             self._problem("freewheel.integer", name, f"{name} must be an Integer (digits only), got {text!r}")
             return None
@@ -326,7 +335,7 @@ class _LineParser:
         text = self._text(raw, name)
         if text is None:
             return None
-        text = text.strip()
+        text = self._strip(text)
         day = _ymd(text)
         if day is not None:
             return day
@@ -366,7 +375,7 @@ class _LineParser:
                 if isinstance(item, int) and not isinstance(item, bool) and item >= 0:
                     out.append(item)
                     continue
-                text = str(item).strip()
+                text = self._strip(str(item))
                 if _INT_RE.match(text):
                     out.append(int(text))
                     continue
@@ -411,7 +420,7 @@ class _LineParser:
 
         week = self._text(raw, "broadcast_week")
         if week is not None:
-            week = week.strip()
+            week = self._strip(week)
             if not _WEEK_RE.match(week):
                 self._problem("freewheel.broadcast_week.format", "broadcast_week",
                               "broadcast_week must be a year and a week number 1-53 as in 20201, "
@@ -419,7 +428,7 @@ class _LineParser:
 
         booking = self._text(raw, "bookingdesc")
         if booking is not None:
-            booking = booking.strip()
+            booking = self._strip(booking)
             if not _BOOKING_RE.match(booking):
                 self._problem("freewheel.bookingdesc.format", "bookingdesc",
                               f"bookingdesc must be HH:MM-HH:MM, times split by \"-\" (e.g. 16:00-20:00), "
@@ -491,7 +500,7 @@ class _LineParser:
         items = list(val) if isinstance(val, (list, tuple)) else str(val).split(ARRAY_SEPARATOR)
         out: list[int] = []
         for i, item in enumerate(items):
-            text = str(item).strip()
+            text = self._strip(str(item))
             if not _INT_RE.match(text):
                 self._problem("freewheel.syscode_inclusions.element", f"{INCLUSIONS_COLUMN}[{i}]",
                               f"local syscodes must be Integers, got {item!r} ({ARRAY_HINT})")
@@ -701,13 +710,14 @@ def iter_row_records(rows: Iterable[Mapping[str, Any]], source: str,
 
 
 def parse_records(records: Iterable[tuple[int, Mapping[str, Any]]], source: str, problems: ProblemCollector,
-                  rules: LineRules | None = None, keys: KeyIndex | None = None) -> Iterator[OrderLine]:
+                  rules: LineRules | None = None, keys: KeyIndex | None = None,
+                  stats: dict[str, int] | None = None) -> Iterator[OrderLine]:
     """Validate records one by one; yield the good lines, add problems for the others.
 
     Enforces "contractid+tb_system_id+order_line must be unique within the CSV file"
     through ``keys`` (shared across several sources of one file).
     """
-    parser = _LineParser(rules or LineRules(), problems)
+    parser = _LineParser(rules or LineRules(), problems, stats)
     keys = keys if keys is not None else KeyIndex()
     for line_no, raw in records:
         line = parser.parse(raw, source, line_no)
@@ -741,12 +751,14 @@ class DeliveryFile:
     csv_sha256: str
     inclusions_filled: int = 0
     blank_lines: int = 0
+    values_trimmed: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
             "file": self.zip_name, "csv": self.csv_name, "orders_date": self.orders_date.isoformat(),
             "lines": self.lines, "csv_bytes": self.csv_bytes, "bytes": self.zip_bytes,
             "syscode_inclusions_filled": self.inclusions_filled, "blank_lines_skipped": self.blank_lines,
+            "values_trimmed": self.values_trimmed,
         }
 
 
@@ -801,7 +813,7 @@ def build_delivery(
             writer = DeliveryWriter(fh)
             for source, records in inputs:
                 sources.append(source)
-                for line in parse_records(records, source, problems, rules, keys):
+                for line in parse_records(records, source, problems, rules, keys, stats):
                     if not problems:
                         writer.write(line)
                     lines += 1
@@ -827,7 +839,7 @@ def build_delivery(
         if os.path.exists(csv_path):
             os.unlink(csv_path)
     return DeliveryFile(zip_path, zip_name, csv_name, orders_date, ts, lines, csv_bytes, zip_bytes, md5,
-                        csv_sha, filled, stats.get("blank_lines", 0))
+                        csv_sha, filled, stats.get("blank_lines", 0), stats.get("values_trimmed", 0))
 
 
 def _zip_one(csv_path: str, csv_name: str, zip_path: str, ts: str) -> str:

@@ -95,3 +95,17 @@ def test_dollars_for_zero_units_are_refused():
     assert "Price of each unit in dollars" in problems.problems[0].message
     ok = ProblemCollector()
     assert len(list(fwf.parse_records([(2, order_row(gross_dollars="0,200.5", buget_units="0,2"))], "o", ok))) == 1
+
+
+def test_spaces_removed_around_values_are_counted_in_the_summary(tmp_path):
+    """No silent rewrite: a value written without the spaces it had is counted (values_trimmed)."""
+    problems = ProblemCollector()
+    rows = [order_row(bookingdesc=" 16:00-20:00 ", contractid=" 1001", syscode="1234, 5678")]
+    delivery = fwf.build_delivery([("rows", fwf.iter_row_records(rows, "rows", problems))], str(tmp_path),
+                                  orders_date=dt.date(2026, 11, 20), timestamp="20261120060000", problems=problems)
+    assert delivery.summary()["values_trimmed"] == 3
+    _, _, lines = fwf.read_delivery(delivery.zip_path)
+    assert lines[0][0] == "1001" and lines[0][10] == "16:00-20:00" and lines[0][12] == "1234,5678"
+    clean = fwf.build_delivery([("rows", fwf.iter_row_records([order_row()], "rows", problems))], str(tmp_path),
+                               orders_date=dt.date(2026, 11, 20), timestamp="20261120060001", problems=problems)
+    assert clean.summary()["values_trimmed"] == 0
