@@ -49,8 +49,9 @@ def test_bad_input_is_rejected_before_any_request(sandbox, folder, spec, case):
     module, _, cls_name = spec["operator"].rpartition(".")
     operator_cls = getattr(importlib.import_module(module), cls_name)
     kwargs = {**spec.get("common_kwargs", {}), **case.get("kwargs", {})}
-    if case.get("file") is not None and spec.get("input_arg"):
-        kwargs[spec["input_arg"]] = str(folder / case["file"])
+    input_arg = case.get("input_arg", spec.get("input_arg"))  # a case may name another input
+    if case.get("file") is not None and input_arg:
+        kwargs[input_arg] = str(folder / case["file"])
     with pytest.raises(AdtechValidationError) as err:
         operator_cls(**kwargs).execute(_context())
     message = str(err.value)

@@ -22,6 +22,12 @@ Rules (quoted from the document where it states them):
   {"imps":0,"cost":0}" (so a day is never an empty array).
 * Within one day and seat an hour appears once, and a day holds either hourly rows or
   one full-day row, never both (the full-day row would count the hours twice).
+* Relations between the fields of one row, from their descriptions: ``cost`` is "The
+  final cost for delivered impressions", so a row with ``imps`` 0 has ``cost`` 0
+  (refused otherwise). ``timeouts`` is "The number of bid requests ending in a timeout",
+  a part of ``bids`` ("This includes all bid types such as requests ending in an error or
+  timeout"); the document's own Hourly Report example breaks that on 15 of 24 rows, so
+  such rows are sent as given and listed in the notes (:func:`relation_notes`).
 
 Everything here is pure Python (pydantic and pytz, no Airflow, no HTTP): usable in
 a notebook or a unit test. Problems carry the JSON path of the offending value,
@@ -44,6 +50,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
+from airflow_provider_adtech.formats.text import describe_control, not_utf8_cell, read_rows, tolerant, unreadable
 
 #: document: "one of the following: [ 'USD', 'EUR', 'JPY']"
 CURRENCIES = ("USD", "EUR", "JPY")
@@ -58,6 +65,12 @@ _HOUR_RX = re.compile(r"^\d{2}$")
 _INT_RX = re.compile(r"^[+-]?\d+$")
 
 HOUR_RULE = 'document: "hour" is represented as a string and must contain 2 digits, from range 00-23'
+#: a relation between two fields of one row, read from their descriptions
+COST_RULE = ('document: cost is "The final cost for delivered impressions": a row with imps 0 delivered '
+             'nothing, so its cost must be 0 (zero reports "must contain {"imps":0,"cost":0}")')
+TIMEOUTS_TEXT = ('the document defines timeouts as "The number of bid requests ending in a timeout" and bids '
+                 'as "The total number of bid requests ... This includes all bid types such as requests ending '
+                 'in an error or timeout"')
 ZERO_RULE = 'document: zero reports indicate that no trading occurred and must contain {"imps":0,"cost":0}'
 
 
@@ -235,6 +248,8 @@ def _problem_from_pydantic(err: Mapping[str, Any], source: str | None) -> Proble
         want = _EXPECTED.get(fld, "an object" if etype in ("dict_type", "model_type", "model_attributes_type")
                              else "an array")
         msg = f"{fld} must be {want}, got {type(value).__name__} {value!r}"
+        if isinstance(value, str) and fld in ("imps", "cost", "bids", "timeouts"):
+            msg += f" ({TEXT_NUMBER_RULE})"
     elif kind == "negative":
         msg = f"{fld} must be >= 0, got {value!r}"
     elif kind == "not_finite":
@@ -315,6 +330,54 @@ def _cross_row_problems(payload: Any, source: str | None) -> list[Problem]:
     return out
 
 
+def _row_relations(payload: Any) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """``(path, row)`` of every row object of a raw payload (malformed parts skipped)."""
+    reports = payload.get("reports") if isinstance(payload, Mapping) else None
+    for ri, rep in enumerate(reports if isinstance(reports, list) else []):
+        data = rep.get("data") if isinstance(rep, Mapping) else None
+        for day, rows in (data.items() if isinstance(data, Mapping) else ()):
+            for j, row in enumerate(rows if isinstance(rows, list) else []):
+                if isinstance(row, Mapping):
+                    yield f"reports[{ri}].data.{day}[{j}]", row
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def cost_without_imps(imps: Any, cost: Any) -> bool:
+    """True when a row charges for nothing delivered (imps 0, cost above 0): :data:`COST_RULE`."""
+    return _is_count(imps) and imps == 0 and _is_amount(cost) and cost > 0
+
+
+def relation_problems(payload: Any, source: str | None = None) -> list[Problem]:
+    """Rows whose fields contradict each other's description (:data:`COST_RULE`)."""
+    return [Problem("bidswitch.cost.without_imps", f"cost {row['cost']!r} with imps 0 ({COST_RULE})", source, None,
+                    path + ".cost")
+            for path, row in _row_relations(payload) if cost_without_imps(row.get("imps"), row.get("cost"))]
+
+
+def relation_notes(payload: Any) -> list[str]:
+    """Sentences for rows whose timeouts exceed their bids: sent as given, but said.
+
+    The descriptions make timeouts a part of bids; the document's own "Hourly Report"
+    example has timeouts above bids on 15 of its 24 rows, so BidSwitch accepts such
+    rows and they are not refused.
+    """
+    odd = [(path, row) for path, row in _row_relations(payload)
+           if _is_count(row.get("timeouts")) and _is_count(row.get("bids")) and row["timeouts"] > row["bids"]]
+    if not odd:
+        return []
+    path, row = odd[0]
+    return [f"timeouts exceed bids on {len(odd)} row(s) (e.g. {path}: timeouts {row['timeouts']} > bids "
+            f"{row['bids']}); {TIMEOUTS_TEXT}, but its own Hourly Report example has such rows, so they are "
+            "sent as given: check how timeouts are counted"]
+
+
 def report_problems(payload: Any, source: str | None = None) -> list[Problem]:
     """Every problem of an upload body (all of them, not only the first), in path order."""
     problems: list[Problem] = []
@@ -326,6 +389,7 @@ def report_problems(payload: Any, source: str | None = None) -> list[Problem]:
     except ValidationError as exc:
         problems.extend(_problem_from_pydantic(e, source) for e in exc.errors(include_url=False))
     problems.extend(_cross_row_problems(payload, source))
+    problems.extend(relation_problems(payload, source))
     return problems
 
 
@@ -372,6 +436,8 @@ class ReportRow:
     timezone: str | None = None
     currency: str | None = None
     where: _Where | None = field(default=None, compare=False, repr=False)
+    #: the input had a seat field with no value (a blank CSV cell): no seat
+    seat_blank: bool = field(default=False, compare=False, repr=False)
 
     @property
     def origin(self) -> str:
@@ -453,9 +519,50 @@ def _as_number(value: Any) -> int | float | None:
     return None
 
 
+#: "Coercion policy" (docs/bidswitch.md): text is never read as a number in typed input
+TEXT_NUMBER_RULE = ("numbers must be given as numbers: text is not converted in rows or report= "
+                    "(a CSV file is text and its cells are read as numbers)")
+
+
+@dataclass
+class Conversions:
+    """What reading the input changed in the user's values, counted for the notes."""
+
+    trimmed: dict[str, int] = field(default_factory=dict)
+    counts_from_number: int = 0
+    costs_from_decimal: int = 0
+    costs_rounded: int = 0
+    #: every report day named by an input row, valid or not
+    days: set[str] = field(default_factory=set)
+
+    def trim(self, name: str, raw: str) -> str:
+        text = raw.strip()
+        if text != raw:
+            self.trimmed[name] = self.trimmed.get(name, 0) + 1
+        return text
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.trimmed:
+            out.append("removed spaces around value(s): " + ", ".join(
+                f"{k} ({n} row(s))" for k, n in sorted(self.trimmed.items())))
+        if self.counts_from_number:
+            out.append(f"{self.counts_from_number} count(s) given as a whole float/Decimal written as JSON "
+                       "integers (e.g. 100.0 -> 100)")
+        if self.costs_from_decimal:
+            out.append(f"{self.costs_from_decimal} cost(s) given as Decimal written as JSON numbers")
+        if self.costs_rounded:
+            out.append(f"{self.costs_rounded} cost(s) had more digits than a JSON number keeps and were "
+                       "rounded to 17 significant digits")
+        return out
+
+
 def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[str, str],
-                      col: ProblemCollector) -> ReportRow | None:
+                      col: ProblemCollector, conv: Conversions | None = None,
+                      typed: bool = True) -> ReportRow | None:
+    """One row; ``typed``: Python values (rows), where text is not a number; else CSV cells."""
     before = col.total
+    conv = conv if conv is not None else Conversions()
 
     def get(name: str) -> Any:
         return rec.get(columns.get(name, name))
@@ -477,12 +584,14 @@ def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[st
     elif isinstance(raw_date, dt.date):
         date = raw_date.isoformat()
     else:
-        text = str(raw_date).strip()
+        text = conv.trim("date", str(raw_date))
         err = check_date(text)
         if err:
             bad(err[0], "date", err[1])
         else:
             date = text
+    if date is not None:
+        conv.days.add(date)
 
     # hour: a two-digit string, or a whole number 0-23 (SQL's EXTRACT(hour ...))
     raw_hour = get("hour")
@@ -493,7 +602,7 @@ def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[st
             if err:
                 bad(err[0], "hour", err[1])
             else:
-                hour = raw_hour.strip()
+                hour = conv.trim("hour", raw_hour)
         else:
             num = _as_int(raw_hour)
             if num is None or not 0 <= num <= 23:
@@ -507,6 +616,9 @@ def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[st
             if required:
                 bad(f"bidswitch.{name}.required", name, f"{name} is missing (required by the document)")
             return None
+        if typed and isinstance(raw, str):
+            bad(f"bidswitch.{name}.type", name, f"{name} must be an integer, got text {raw!r} ({TEXT_NUMBER_RULE})")
+            return None
         num = _as_int(raw)
         if num is None:
             bad(f"bidswitch.{name}.type", name, f"{name} must be an integer, got {raw!r}")
@@ -514,6 +626,10 @@ def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[st
         if num < 0:
             bad(f"bidswitch.{name}.negative", name, f"{name} must be >= 0, got {num}")
             return None
+        if isinstance(raw, str):
+            conv.trim(name, raw)
+        elif not isinstance(raw, int):
+            conv.counts_from_number += 1
         return num
 
     imps = count("imps", True)
@@ -524,6 +640,8 @@ def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[st
     cost: int | float | None = None
     if _blank(raw_cost):
         bad("bidswitch.cost.required", "cost", "cost is missing (required by the document)")
+    elif typed and isinstance(raw_cost, str):
+        bad("bidswitch.cost.type", "cost", f"cost must be a number, got text {raw_cost!r} ({TEXT_NUMBER_RULE})")
     else:
         cost = _as_number(raw_cost)
         if cost is None:
@@ -531,23 +649,57 @@ def _row_from_mapping(rec: Mapping[str, Any], where: _Where, columns: Mapping[st
         elif cost < 0:
             bad("bidswitch.cost.negative", "cost", f"cost must be >= 0, got {raw_cost!r}")
             cost = None
+        elif isinstance(raw_cost, str):
+            conv.trim("cost", raw_cost)
+        elif isinstance(raw_cost, decimal.Decimal):
+            conv.costs_from_decimal += 1
+            if decimal.Decimal(repr(cost)) != raw_cost:
+                conv.costs_rounded += 1
 
+    seat_blank = False
     raw_seat = get("seat")
-    seat = None if _blank(raw_seat) else str(raw_seat).strip()
+    seat = None
+    if raw_seat is not None:
+        if not isinstance(raw_seat, str):
+            bad("bidswitch.seat.type", "seat", f"seat must be a string (the Buyer name), got "
+                f"{type(raw_seat).__name__} {raw_seat!r}")
+        elif describe_control(raw_seat):
+            bad("bidswitch.seat.control", "seat", f"seat holds {describe_control(raw_seat)}: a Buyer name is "
+                "one line of text")
+        elif raw_seat.strip():
+            seat = conv.trim("seat", raw_seat)
+        elif typed:
+            bad("bidswitch.seat.empty", "seat", f"seat {raw_seat!r} is empty: name the Buyer, or leave the "
+                "field out (None) for a report without seat, which BidSwitch reads as the supplier total "
+                "(document: \"When a Supplier wants to check for discrepancies with a particular Buyer, they "
+                "can specify the Buyer name using this field\")")
+        else:
+            seat_blank = True
 
-    tz = get("timezone")
-    tz = None if _blank(tz) else str(tz).strip()
-    if tz is not None and check_timezone(tz):
-        bad("bidswitch.timezone.unknown", "timezone", check_timezone(tz) or "")
-    cur = get("currency")
-    cur = None if _blank(cur) else str(cur).strip()
-    if cur is not None and check_currency(cur):
-        bad("bidswitch.currency.allowed_values", "currency", check_currency(cur) or "")
+    def text_field(name: str, check: Any, rule: str) -> str | None:
+        raw = get(name)
+        if _blank(raw):
+            return None
+        if not isinstance(raw, str):
+            bad(f"bidswitch.{name}.type", name, f"{name} must be a string, got {type(raw).__name__} {raw!r}")
+            return None
+        value = conv.trim(name, raw)
+        err = check(value)
+        if err:
+            bad(rule, name, err)
+            return None
+        return value
+
+    tz = text_field("timezone", check_timezone, "bidswitch.timezone.unknown")
+    cur = text_field("currency", check_currency, "bidswitch.currency.allowed_values")
+
+    if cost_without_imps(imps, cost):
+        bad("bidswitch.cost.without_imps", "cost", f"cost {raw_cost!r} with imps 0 ({COST_RULE})")
 
     if col.total != before or date is None or imps is None or cost is None:
         return None
     return ReportRow(date=date, hour=hour, seat=seat, imps=imps, cost=cost, bids=bids, timeouts=timeouts,
-                     timezone=tz, currency=cur, where=where)
+                     timezone=tz, currency=cur, where=where, seat_blank=seat_blank)
 
 
 def _column_map(columns: Mapping[str, str] | None) -> dict[str, str]:
@@ -565,8 +717,14 @@ def rows_from_records(
     source: str = "rows",
     collector: ProblemCollector | None = None,
     notes: list[str] | None = None,
+    conversions: Conversions | None = None,
 ) -> list[ReportRow]:
     """Typed rows from dicts (XCom, ``get_records`` as dicts) or sequences (SQL records).
+
+    Values must have the document's types: text is not read as a number (see
+    :data:`TEXT_NUMBER_RULE`); numbers of other Python types (``Decimal``, a whole
+    ``float`` for a count) and spaces around text are converted and counted in
+    ``conversions`` (whose :meth:`Conversions.notes` go to the summary).
 
     :param records: dicts keyed by field name, or sequences in the order of ``columns``.
     :param columns: for dicts, ``{field: key}`` where a key differs from the field name;
@@ -575,9 +733,11 @@ def rows_from_records(
     :param source: name of the input in problem messages.
     :param collector: where problems go; a new one (raising at the end) when omitted.
     :param notes: where to add sentences about ignored keys.
+    :param conversions: shared by several inputs; when omitted, its notes go to ``notes`` here.
     """
     own = collector is None
     col = collector if collector is not None else ProblemCollector()
+    conv = conversions if conversions is not None else Conversions()
     positional = list(columns) if columns is not None and not isinstance(columns, Mapping) else None
     if positional is not None:
         bad = sorted(set(positional) - set(RECORD_FIELDS))
@@ -594,7 +754,7 @@ def rows_from_records(
             for key in rec:
                 if key not in wanted:
                     ignored[str(key)] = ignored.get(str(key), 0) + 1
-            row = _row_from_mapping(rec, where, mapping, col)
+            row = _row_from_mapping(rec, where, mapping, col, conv)
         elif isinstance(rec, Sequence) and not isinstance(rec, (str, bytes)):
             names = positional or list(RECORD_FIELDS)
             if len(rec) > len(names):
@@ -602,7 +762,7 @@ def rows_from_records(
                                       f"record has {len(rec)} values but only {len(names)} column names "
                                       f"({', '.join(names)}); pass columns=[...]", None))
                 continue
-            row = _row_from_mapping(dict(zip(names, rec)), where, {}, col)
+            row = _row_from_mapping(dict(zip(names, rec)), where, {}, col, conv)
         else:
             col.add(where.problem("bidswitch.record.type",
                                   f"a row must be a dict or a sequence, got {type(rec).__name__}", None))
@@ -617,6 +777,8 @@ def rows_from_records(
     if ignored and notes is not None:
         notes.append("ignored input field(s) not part of the report: "
                      + ", ".join(f"{k} ({n} row(s))" for k, n in sorted(ignored.items())))
+    if conversions is None and notes is not None:
+        notes.extend(conv.notes())
     if own:
         col.raise_if_any(source)
     return out
@@ -639,6 +801,7 @@ def rows_from_csv(
     delimiter: str = ",",
     collector: ProblemCollector | None = None,
     notes: list[str] | None = None,
+    conversions: Conversions | None = None,
 ) -> list[ReportRow]:
     """Typed rows from a CSV text stream, read line by line.
 
@@ -654,7 +817,9 @@ def rows_from_csv(
     """
     own = collector is None
     col = collector if collector is not None else ProblemCollector()
-    reader = csv.reader(stream, delimiter=delimiter)
+    conv = conversions if conversions is not None else Conversions()
+    reader = csv.reader(tolerant(stream), delimiter=delimiter)
+    rows = read_rows(reader)
     if columns is not None and not isinstance(columns, Mapping):
         header = list(columns)
         bad = sorted(set(header) - set(RECORD_FIELDS))
@@ -663,13 +828,14 @@ def rows_from_csv(
         mapping: dict[str, str] = {}
     else:
         mapping = _column_map(columns)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            col.add(Problem("bidswitch.csv.empty", "the file is empty (no header line)", source, 1, None))
+        first = next(rows, None)
+        if first is None or isinstance(first, Exception):
+            col.add(Problem("bidswitch.csv.empty", "the file is empty (no header line)", source, 1, None)
+                    if first is None else Problem("bidswitch.csv.unreadable", unreadable(first, 0), source, 1, None))
             if own:
                 col.raise_if_any(source)
             return []
+        header = [h.strip() for h in first]
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         missing = [mapping.get(f, f) for f in ("date", "imps", "cost") if mapping.get(f, f) not in header]
@@ -685,18 +851,34 @@ def rows_from_csv(
         if extra and notes is not None:
             notes.append(f"{source}: ignored column(s) not part of the report: {', '.join(extra)}")
     out: list[ReportRow] = []
-    for values in reader:
+    blank = 0
+    for values in rows:
+        if isinstance(values, Exception):  # not UTF-8, or a field over the csv module's size limit
+            col.add(Problem("bidswitch.csv.unreadable", unreadable(values, reader.line_num), source,
+                            reader.line_num + 1, None))
+            break
         line = reader.line_num
         if not values or all(not v.strip() for v in values):
+            blank += 1
             continue
         where = _Where(source, line, None)
+        bad = not_utf8_cell(values)
+        if bad is not None:
+            i, what = bad
+            col.add(where.problem("bidswitch.csv.encoding", f"the cell holds {what}",
+                                  header[i] if i < len(header) else f"cell {i + 1}"))
+            continue
         if len(values) != len(header):
             col.add(where.problem("bidswitch.csv.width",
                                   f"line has {len(values)} values, the header has {len(header)}", None))
             continue
-        row = _row_from_mapping(dict(zip(header, values)), where, mapping, col)
+        row = _row_from_mapping(dict(zip(header, values)), where, mapping, col, conv, typed=False)
         if row is not None:
             out.append(row)
+    if blank and notes is not None:
+        notes.append(f"{source}: skipped {blank} blank line(s)")
+    if conversions is None and notes is not None:
+        notes.extend(conv.notes())
     if own:
         col.raise_if_any(source)
     return out
@@ -751,6 +933,7 @@ def build_upload(
     source: str = "rows",
     collector: ProblemCollector | None = None,
     notes: list[str] | None = None,
+    input_days: Iterable[str] | None = None,
 ) -> BuildResult:
     """Group rows into one report per (seat, timezone, currency), one data array per day.
 
@@ -766,6 +949,9 @@ def build_upload(
         (document: "Zero reports indicate that no trading occurred"). Without it, a
         report day with no row at all is an error.
     :param source: name of the input in messages.
+    :param input_days: every day named by an input row, refused rows included
+        (:attr:`Conversions.days`): a report day among them whose rows were all refused
+        is reported as such, not as a day without rows.
     """
     own = collector is None
     col = collector if collector is not None else ProblemCollector()
@@ -780,6 +966,14 @@ def build_upload(
     dates = sorted(set(report_dates)) if report_dates is not None else sorted({r.date for r in rows})
     wanted = set(dates)
 
+    seated = next((r for r in rows if r.seat is not None), None)
+    if seat is None and seated is not None:
+        for r in rows:
+            if r.seat_blank:
+                col.add(r.problem("bidswitch.seat.empty", f"the row has no seat while others name one (e.g. "
+                                  f"{seated.seat!r} at {seated.origin}): it would become a report without seat "
+                                  "beside the per-Buyer reports, which BidSwitch reads as the supplier total; "
+                                  "fill in the seat or pass seat=...", "seat"))
     groups: dict[tuple[str | None, str, str], dict[str, list[ReportRow]]] = {}
     for r in rows:
         if r.date not in wanted:
@@ -826,8 +1020,15 @@ def build_upload(
         col.add(Problem("bidswitch.rows.empty", "no rows and no report dates: nothing to report (give report "
                         "dates with zero_fill=True to report days without trading)", source, None, None))
     days_with_rows = {d for days in groups.values() for d in days}
+    refused_days = set(input_days or ()) - days_with_rows
     for day in dates:
-        if day not in days_with_rows and not zero_fill:
+        if day in days_with_rows:
+            continue
+        if day in refused_days:
+            col.add(Problem("bidswitch.date.no_valid_rows", f"every row for report day {day} was refused (see "
+                            "the problems listed with it); fix those rows: the day is not reported without them",
+                            source, None, "date"))
+        elif not zero_fill:
             col.add(Problem("bidswitch.date.no_rows", f"no row for report day {day}; if nothing was traded, "
                             f"pass zero_fill=True to send a zero report ({ZERO_RULE})", source, None, "date"))
     if own:
@@ -972,7 +1173,7 @@ def summarize(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "CURRENCIES", "RECORD_FIELDS", "DataRow", "Report", "DiscrepancyUpload", "ReportRow", "BuildResult",
+    "CURRENCIES", "RECORD_FIELDS", "DataRow", "Report", "DiscrepancyUpload", "ReportRow", "BuildResult", "Conversions",
     "json_path", "report_problems", "validate_upload", "rows_from_records", "rows_from_csv", "build_upload",
     "apply_report_dates", "parse_report_dates", "upload_to_rows", "describe_report", "summarize",
     "ValidationFailed",

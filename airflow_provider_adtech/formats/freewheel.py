@@ -49,6 +49,14 @@ from decimal import Decimal
 from typing import IO, Any
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
+from airflow_provider_adtech.formats.text import (
+    CONTROL_RX,
+    control_chars_in,
+    not_utf8_cell,
+    read_rows,
+    tolerant,
+    unreadable,
+)
 
 # --------------------------------------------------------------------------- schema
 #: "CSV File Data Fields", in the document's order (``buget_units`` spelled as there)
@@ -94,6 +102,25 @@ _HHMM_RE = re.compile(rf"^(?:{_HHMM}|24:00)$")
 _FILE_RE = re.compile(r"^linear_orders_(\d{8})_(\d{14})\.(csv|zip)$")
 
 ARRAY_HINT = 'arrays are comma-separated values in one quoted cell, e.g. "1234,5678"'
+#: a relation between two fields of one line, read from the API's description of the same order line
+DOLLARS_RULE = ('document: the order line\'s "price | Price of each unit in dollars" and "budget.total_unit | '
+                'Number of units requested": dollars are paid for units, so no units means no dollars')
+#: "File Specifications": the reason a value may hold no line break (nor other control character)
+ONE_LINE_RULE = 'document: "Each line in the file must represent one order line."'
+#: "Basic Attributes Field": the same for the JSON order lines, which FreeWheel stores as order lines
+API_ONE_LINE_RULE = ('document: "Each record represents a unit-based linear order line." (one line: '
+                     '"Each line in the file must represent one order line.")')
+
+
+def _may_hold_control(raw: Mapping[str, Any]) -> bool:
+    """False when no string value of ``raw`` holds a control character (one regex over all)."""
+    texts = []
+    for v in raw.values():
+        if type(v) is str:
+            texts.append(v)
+        elif isinstance(v, (list, tuple, Mapping)):
+            return True
+    return CONTROL_RX.search("".join(texts)) is not None
 
 
 # --------------------------------------------------------------------------- names
@@ -240,9 +267,11 @@ class _LineParser:
     """Parses one raw record (a CSV row as dict of text, or a dict from Python) into an
     :class:`OrderLine`, adding a :class:`Problem` for each broken rule."""
 
-    def __init__(self, rules: LineRules, problems: ProblemCollector):
+    def __init__(self, rules: LineRules, problems: ProblemCollector, stats: dict[str, int] | None = None):
         self.rules = rules
         self.problems = problems
+        #: ``values_trimmed``: values whose surrounding spaces were removed (said in the summary)
+        self.stats = stats if stats is not None else {}
         self._durations = frozenset(rules.allowed_durations)
         self._bad = False
         self._source: str | None = None
@@ -251,6 +280,13 @@ class _LineParser:
     def _problem(self, rule: str, column: str | None, message: str) -> None:
         self._bad = True
         self.problems.add(Problem(rule, message, self._source, self._line, column))
+
+    def _strip(self, text: str) -> str:
+        """``text`` without surrounding spaces, counting the values that had some."""
+        out = text.strip()
+        if out != text:
+            self.stats["values_trimmed"] = self.stats.get("values_trimmed", 0) + 1
+        return out
 
     # -- scalars
     def _text(self, raw: Mapping[str, Any], name: str) -> str | None:
@@ -275,7 +311,7 @@ class _LineParser:
         text = self._text(raw, name)
         if text is None:
             return None
-        text = text.strip()
+        text = self._strip(text)
         if not _INT_RE.match(text):
             self._problem("freewheel.integer", name, f"{name} must be an Integer (digits only), got {text!r}")
             return None
@@ -284,6 +320,11 @@ class _LineParser:
     def _date(self, raw: Mapping[str, Any], name: str) -> dt.date | None:
         val = raw.get(name)
         if isinstance(val, dt.datetime):
+            if val.time() != dt.time(0, 0):
+                self._problem("freewheel.date.time_of_day", name,
+                              f"{name} {val.isoformat()!r} has a time of day; the field is a date "
+                              "(YYYYMMDD), give the day only")
+                return None
             return val.date()
         if isinstance(val, dt.date):
             return val
@@ -294,7 +335,7 @@ class _LineParser:
         text = self._text(raw, name)
         if text is None:
             return None
-        text = text.strip()
+        text = self._strip(text)
         day = _ymd(text)
         if day is not None:
             return day
@@ -334,7 +375,7 @@ class _LineParser:
                 if isinstance(item, int) and not isinstance(item, bool) and item >= 0:
                     out.append(item)
                     continue
-                text = str(item).strip()
+                text = self._strip(str(item))
                 if _INT_RE.match(text):
                     out.append(int(text))
                     continue
@@ -366,6 +407,9 @@ class _LineParser:
     def parse(self, raw: Mapping[str, Any], source: str | None, line: int | None) -> OrderLine | None:
         self._bad = False
         self._source, self._line = source, line
+        if _may_hold_control(raw):
+            for path, what in control_chars_in(raw, ""):
+                self._problem("freewheel.text.control", path, f"{path} holds {what} ({ONE_LINE_RULE})")
         ints = {name: self._int(raw, name) for name in INTEGER_FIELDS}
         start = self._date(raw, "order_start_date")
         end = self._date(raw, "order_end_date")
@@ -376,7 +420,7 @@ class _LineParser:
 
         week = self._text(raw, "broadcast_week")
         if week is not None:
-            week = week.strip()
+            week = self._strip(week)
             if not _WEEK_RE.match(week):
                 self._problem("freewheel.broadcast_week.format", "broadcast_week",
                               "broadcast_week must be a year and a week number 1-53 as in 20201, "
@@ -384,7 +428,7 @@ class _LineParser:
 
         booking = self._text(raw, "bookingdesc")
         if booking is not None:
-            booking = booking.strip()
+            booking = self._strip(booking)
             if not _BOOKING_RE.match(booking):
                 self._problem("freewheel.bookingdesc.format", "bookingdesc",
                               f"bookingdesc must be HH:MM-HH:MM, times split by \"-\" (e.g. 16:00-20:00), "
@@ -421,6 +465,13 @@ class _LineParser:
             self._problem("freewheel.array.length", odd,
                           f"array fields of one line must have equal lengths, got {detail}")
 
+        dollars, units = arrays["gross_dollars"], arrays["buget_units"]
+        if dollars is not None and units is not None and len(dollars) == len(units):
+            for i, (d, u) in enumerate(zip(dollars, units)):
+                if u == 0 and Decimal(d) > 0:
+                    self._problem("freewheel.gross_dollars.without_units", f"gross_dollars[{i}]",
+                                  f"gross_dollars {d} for 0 buget_units ({DOLLARS_RULE})")
+
         inclusions = self._inclusions(raw, arrays["syscode"])
         if self._bad:
             return None
@@ -449,7 +500,7 @@ class _LineParser:
         items = list(val) if isinstance(val, (list, tuple)) else str(val).split(ARRAY_SEPARATOR)
         out: list[int] = []
         for i, item in enumerate(items):
-            text = str(item).strip()
+            text = self._strip(str(item))
             if not _INT_RE.match(text):
                 self._problem("freewheel.syscode_inclusions.element", f"{INCLUSIONS_COLUMN}[{i}]",
                               f"local syscodes must be Integers, got {item!r} ({ARRAY_HINT})")
@@ -594,11 +645,14 @@ def iter_csv_records(stream: IO[str], source: str, problems: ProblemCollector,
     unknown columns raises :class:`ValidationFailed` at once. Blank lines are skipped and
     counted in ``stats["blank_lines"]``; a row with the wrong number of cells is a problem.
     """
-    reader = csv.reader(stream)
-    try:
-        header = next(reader)
-    except StopIteration:
+    reader = csv.reader(tolerant(stream))
+    rows = read_rows(reader)
+    header = next(rows, None)
+    if header is None:
         problems.add(Problem("freewheel.empty", "the file is empty (no header row)", source, 1))
+        return
+    if isinstance(header, Exception):
+        problems.add(Problem("freewheel.file.unreadable", unreadable(header, 0), source, 1))
         return
     header_problems = check_columns(header, source)
     if header_problems:
@@ -607,12 +661,21 @@ def iter_csv_records(stream: IO[str], source: str, problems: ProblemCollector,
     names = [_canonical_header(h) for h in header]
     width = len(names)
     prev_end = reader.line_num
-    for row in reader:
+    for row in rows:
+        if isinstance(row, Exception):
+            problems.add(Problem("freewheel.file.unreadable", unreadable(row, prev_end), source, prev_end + 1))
+            return
         start = prev_end + 1
         prev_end = reader.line_num
         if not row or (len(row) == 1 and not row[0].strip()):
             if stats is not None:
                 stats["blank_lines"] = stats.get("blank_lines", 0) + 1
+            continue
+        bad = not_utf8_cell(row)
+        if bad is not None:
+            i, what = bad
+            problems.add(Problem("freewheel.file.encoding", f"the cell holds {what}", source, start,
+                                 names[i] if i < width else f"cell {i + 1}"))
             continue
         if len(row) != width:
             problems.add(Problem("freewheel.csv.cells",
@@ -647,13 +710,14 @@ def iter_row_records(rows: Iterable[Mapping[str, Any]], source: str,
 
 
 def parse_records(records: Iterable[tuple[int, Mapping[str, Any]]], source: str, problems: ProblemCollector,
-                  rules: LineRules | None = None, keys: KeyIndex | None = None) -> Iterator[OrderLine]:
+                  rules: LineRules | None = None, keys: KeyIndex | None = None,
+                  stats: dict[str, int] | None = None) -> Iterator[OrderLine]:
     """Validate records one by one; yield the good lines, add problems for the others.
 
     Enforces "contractid+tb_system_id+order_line must be unique within the CSV file"
     through ``keys`` (shared across several sources of one file).
     """
-    parser = _LineParser(rules or LineRules(), problems)
+    parser = _LineParser(rules or LineRules(), problems, stats)
     keys = keys if keys is not None else KeyIndex()
     for line_no, raw in records:
         line = parser.parse(raw, source, line_no)
@@ -687,12 +751,14 @@ class DeliveryFile:
     csv_sha256: str
     inclusions_filled: int = 0
     blank_lines: int = 0
+    values_trimmed: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
             "file": self.zip_name, "csv": self.csv_name, "orders_date": self.orders_date.isoformat(),
             "lines": self.lines, "csv_bytes": self.csv_bytes, "bytes": self.zip_bytes,
             "syscode_inclusions_filled": self.inclusions_filled, "blank_lines_skipped": self.blank_lines,
+            "values_trimmed": self.values_trimmed,
         }
 
 
@@ -747,7 +813,7 @@ def build_delivery(
             writer = DeliveryWriter(fh)
             for source, records in inputs:
                 sources.append(source)
-                for line in parse_records(records, source, problems, rules, keys):
+                for line in parse_records(records, source, problems, rules, keys, stats):
                     if not problems:
                         writer.write(line)
                     lines += 1
@@ -773,7 +839,7 @@ def build_delivery(
         if os.path.exists(csv_path):
             os.unlink(csv_path)
     return DeliveryFile(zip_path, zip_name, csv_name, orders_date, ts, lines, csv_bytes, zip_bytes, md5,
-                        csv_sha, filled, stats.get("blank_lines", 0))
+                        csv_sha, filled, stats.get("blank_lines", 0), stats.get("values_trimmed", 0))
 
 
 def _zip_one(csv_path: str, csv_name: str, zip_path: str, ts: str) -> str:
@@ -906,6 +972,8 @@ class ApiLineValidator:
             self._p("freewheel.api.type", "",
                     f"an order line must be a JSON object, got {type(obj).__name__}", n)
             return False
+        for path, what in control_chars_in(obj, ""):
+            self._p("freewheel.api.text.control", path, f"{path} holds {what} ({API_ONE_LINE_RULE})", n)
         for path in API_REQUIRED:
             if _get(obj, path) is _MISSING:
                 self._p("freewheel.api.required", path, f"{path} is required", n)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
+from airflow_provider_adtech.formats.text import describe_control
 
 #: "at most 1000 rows a page" (IQM limit on ``noOfEntries``)
 MAX_PAGE_SIZE = 1000
@@ -186,11 +187,31 @@ class _Checker:
     """Collects problems for one set of values (operator parameters, or one file record)."""
 
     def __init__(self, problems: ProblemCollector, source: str, line: int | None = None,
-                 now: dt.datetime | None = None):
+                 now: dt.datetime | None = None, notes: list[str] | None = None):
         self.problems = problems
         self.source = source
         self.line = line
         self.now = now or dt.datetime.now(dt.timezone.utc)
+        #: every value sent in another form than given (text read as a number, a date as epoch)
+        self.notes = notes if notes is not None else []
+
+    def note(self, column: str, value: Any, sent: Any, detail: str = "") -> None:
+        where = f"line {self.line}: " if self.line is not None else ""
+        self.notes.append(f"{where}{column} {value!r} sent as {sent!r}{detail}")
+
+    def name(self, value: Any, column: str) -> str | None:
+        """A campaign name: non-empty text on one line; spaces around it are removed and noted."""
+        if not isinstance(value, str) or not value.strip():
+            self.add("iqm.campaign.name", f"{column} must be a non-empty text", column)
+            return None
+        what = describe_control(value)
+        if what is not None:
+            self.add("iqm.campaign.name.control", f"{column} holds {what}: a campaign name is one line of "
+                     "text", column)
+            return None
+        if value.strip() != value:
+            self.note(column, value, value.strip(), " (spaces around the name removed)")
+        return value.strip()
 
     def add(self, rule: str, message: str, column: str | None) -> None:
         self.problems.add(Problem(rule, message, self.source, self.line, column))
@@ -279,6 +300,8 @@ class _Checker:
                     num = int(num)
             except ValueError:
                 num = None
+            if num is not None and math.isfinite(num) and num > 0:
+                self.note(column, value, num)
         if num is None or (isinstance(num, float) and not math.isfinite(num)):
             self.add("iqm.number.format", f"{what} {value!r} is not a number", column)
             return None
@@ -317,6 +340,9 @@ class _Checker:
                          "or a Unix timestamp", column)
                 return None
             n = int(when.timestamp() * factor)
+            if not (future and when <= self.now):
+                self.note(column, value if isinstance(value, str) else value.isoformat(), n,
+                          f" ({when:%Y-%m-%dT%H:%M:%S}Z)")
         else:
             self.add("iqm.date.format", f"{what} {value!r} is not a date or a Unix timestamp", column)
             return None
@@ -378,6 +404,8 @@ class ValidatedAction:
     action: str
     spec: ActionSpec
     values: dict[str, Any] = field(default_factory=dict)
+    #: values sent in another form than given (see :meth:`_Checker.note`)
+    notes: list[str] = field(default_factory=list)
 
 
 def _check_filters(c: _Checker, value: Any) -> dict[str, Any]:
@@ -496,11 +524,9 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
         v["is_spent_required"] = _bool(get("is_spent_required"))
 
     if action == "update_name":
-        name = get("campaign_name")
-        if not isinstance(name, str) or not name.strip():
-            c.add("iqm.campaign.name", "campaign_name must be a non-empty text", "campaign_name")
-        else:
-            v["campaign_name"] = name.strip()
+        name = c.name(get("campaign_name"), "campaign_name")
+        if name is not None:
+            v["campaign_name"] = name
     elif action == "update_end_date":
         v["end_time"] = c.epoch(get("end_time"), "end_time", unit="s", end=True, what="end date", future=True)
     elif action == "update_budget":
@@ -555,7 +581,7 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
                                            IO_BUDGET_UPDATE_TYPES, "budgetUpdateType",
                                            "iqm.io.budget_update_type")
     problems.raise_if_any(f"IQM action {action!r}")
-    return ValidatedAction(action, spec, v)
+    return ValidatedAction(action, spec, v, c.notes)
 
 
 def _bool(value: Any) -> bool:
@@ -647,7 +673,7 @@ def iter_json_records(text: str, source: str, problems: ProblemCollector) -> lis
 
 
 def read_changes(text: str, source: str, now: dt.datetime | None = None,
-                 limit: int = 50) -> list[CampaignChange]:
+                 limit: int = 50, notes: list[str] | None = None) -> list[CampaignChange]:
     """Validate a file of per-campaign changes and return them; raise :class:`ValidationFailed`
     naming file, line, field and rule for every broken record.
 
@@ -660,7 +686,7 @@ def read_changes(text: str, source: str, now: dt.datetime | None = None,
     out: list[CampaignChange] = []
     seen: dict[int, int] = {}
     for line, rec in records:
-        c = _Checker(problems, source, line, now)
+        c = _Checker(problems, source, line, now, notes)
         if not isinstance(rec, dict):
             c.add("iqm.changes.record", f"a change must be a JSON object, got {type(rec).__name__}", None)
             continue
@@ -687,12 +713,11 @@ def read_changes(text: str, source: str, now: dt.datetime | None = None,
                   "dailyBudget or maxBid)", None)
             bad = True
         if rec.get("campaignName") is not None:
-            name = rec["campaignName"]
-            if not isinstance(name, str) or not name.strip():
-                c.add("iqm.campaign.name", "campaignName must be a non-empty text", "campaignName")
+            name = c.name(rec["campaignName"], "campaignName")
+            if name is None:
                 bad = True
             else:
-                change.campaign_name = name.strip()
+                change.campaign_name = name
         if rec.get("endDate") is not None:
             change.end_date = c.epoch(rec["endDate"], "endDate", unit="s", end=True, what="endDate",
                                       future=True)

@@ -113,12 +113,25 @@ PLACEMENT_REQUIRES = (
     ("max_impressions_offer", "time_period_offer",
      "time_period_offer is 'Required when max_impressions_offer is in use'"),
 )
+#: (part, whole, the document's words): a figure defined as a part of another is not larger
+PLACEMENT_LIMITS = (
+    ("max_impressions_time", "max_impressions",
+     "max_impressions_time is 'The maximum number of times to display Offers to a User in a given time "
+     "period', max_impressions the same 'in their lifetime'"),
+    ("max_impressions_time_offer", "max_impressions_offer",
+     "max_impressions_time_offer is 'The maximum number of times to display unique Offers to a User in a "
+     "given time period', max_impressions_offer the same 'in their lifetime'"),
+)
 #: (field, companion, text): not a documented requirement, reported as a warning
 PLACEMENT_ADVICE = (
     ("max_impressions_time", "time_period", "time_period is the 'Number of days for max_impressions_time'"),
     ("max_impressions_time_offer", "time_period_offer",
      "time_period_offer is the 'Number of days for max_impressions_time_offer'"),
 )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_whole(value: Any) -> bool:
@@ -233,6 +246,12 @@ def check_record(
             if merged.get(used) is not None and merged.get(needed) is None:
                 out.append(Problem(f"oi.placement.{needed}.required", f"{text}; {used} is set", **base,
                                    column=needed))
+        for part, whole, text in PLACEMENT_LIMITS:
+            a, b = merged.get(part), merged.get(whole)
+            if _is_number(a) and _is_number(b) and a > b:
+                out.append(Problem(f"oi.placement.{part}.exceeds_lifetime",
+                                   f"{part} {a} is more than {whole} {b}: a period is part of the lifetime ({text})",
+                                   **base, column=part))
         for used, companion, text in PLACEMENT_ADVICE:
             if merged.get(used) is not None and merged.get(companion) is None and warnings is not None:
                 where = Problem("", "", **base, column=used).location()

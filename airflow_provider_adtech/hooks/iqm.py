@@ -46,6 +46,10 @@ ROW_KEYS = ("data", "ioBasicDetailsList", "ioCampaignsList", "recordsList", "cam
             "records")
 #: keys that carry a row count (``recordsTotal`` is an object of totals on ``/io/campaigns/list``)
 COUNT_KEYS = ("filteredRecords", "recordsFiltered", "totalRecords", "recordsTotal", "totalCount")
+#: counts of the rows that match the request's filters: preferred over the others, which the
+#: document's samples show counting the whole workspace (``"totalRecords": 272`` beside
+#: ``"filteredRecords": 4``)
+FILTERED_COUNT_KEYS = ("filteredRecords", "recordsFiltered")
 
 NOT_REPEATED = ("not retried automatically because repeating it is not safe; the request may or may not "
                 "have been applied, check before running it again")
@@ -84,6 +88,8 @@ class Page:
     rows: list[Any]
     total: int | None
     payload: Any
+    #: the key the total was read from (for messages)
+    total_key: str | None = None
 
 
 def iqm_message(body: Any) -> str:
@@ -109,7 +115,13 @@ def iqm_message(body: Any) -> str:
 
 
 def rows_and_total(payload: Any) -> tuple[list[Any], int | None]:
-    """Rows and the largest row count of an unwrapped list answer, whatever its shape."""
+    """Rows and the row count of an unwrapped list answer, whatever its shape: the filtered
+    count when the answer has one, else the largest count it reports."""
+    rows, total, _key = _rows_total_key(payload)
+    return rows, total
+
+
+def _rows_total_key(payload: Any) -> tuple[list[Any], int | None, str | None]:
     if isinstance(payload, list):
         return payload, None
     if not isinstance(payload, dict):
@@ -121,9 +133,36 @@ def rows_and_total(payload: Any) -> tuple[list[Any], int | None]:
             break
     if rows is None:
         rows = next((v for v in payload.values() if isinstance(v, list)), [])
-    counts = [payload[k] for k in COUNT_KEYS
-              if isinstance(payload.get(k), int) and not isinstance(payload[k], bool)]
-    return rows, (max(counts) if counts else None)
+    counts = {k: payload[k] for k in COUNT_KEYS
+              if isinstance(payload.get(k), int) and not isinstance(payload[k], bool)}
+    for key in FILTERED_COUNT_KEYS:
+        if key in counts:
+            return rows, counts[key], key
+    if not counts:
+        return rows, None, None
+    key = max(counts, key=lambda k: counts[k])
+    return rows, counts[key], key
+
+
+class IqmListIncomplete(VendorApiError):
+    """A list walk got fewer rows than the total IQM reported: nothing is returned rather than a
+    silently partial list. Reads are safe to repeat, so Airflow may retry the task."""
+
+
+def campaign_label(campaign_id: Any, name: Any) -> str:
+    """``campaign 42 (Spring)``, or ``campaign 42`` when IQM gave no name."""
+    return f"campaign {campaign_id} ({name})" if name not in (None, "") else f"campaign {campaign_id}"
+
+
+def refused_text(refused: int, sent: int | None, changed: int | None = None) -> str:
+    """What a partly refused change did: all refused, or how many were refused and changed."""
+    if sent is not None:
+        if refused >= sent:
+            return f"all {sent} campaign(s) were refused; none was changed"
+        return f"{refused} of {sent} campaign(s) were refused; the other {sent - refused} were changed"
+    if changed:
+        return f"{refused} campaign(s) were refused; IQM reports {changed} changed"
+    return f"{refused} campaign(s) were refused; IQM reports none changed"
 
 
 def _id_text(ids: Iterable[int]) -> str:
@@ -322,28 +361,88 @@ class IqmHook(AdtechHook):
              what: str = "rows") -> Iterator[Any]:
         """Yield every row of a paged list. ``fetch(page_no, offset, page_size)`` returns one :class:`Page`.
 
-        Stops at a page shorter than ``page_size``, at an empty page, or when the largest
-        count the answers report has been reached. A page identical to the previous one
-        (paging ignored) is an error rather than an endless loop.
+        For lists whose pages count their own rows. When IQM reports a total (the filtered
+        count first, see :data:`FILTERED_COUNT_KEYS`), the walk goes on until that many rows
+        arrived or a page is empty, and raises :class:`IqmListIncomplete` when fewer arrived:
+        never a silently partial list. Without a total, a page shorter than ``page_size``
+        is the last. A page identical to the previous one (paging ignored) is an error
+        rather than an endless loop.
         """
         page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-        page_no, seen, previous = 1, 0, None
+        page_no, seen, previous, last = 1, 0, None, None
         while True:
             page = fetch(page_no, seen, page_size)
             rows = page.rows
-            if rows and rows == previous:
-                raise VendorApiError(self.vendor, what, None, f"page {page_no} repeated page {page_no - 1}",
-                                     "the endpoint ignored the paging parameters")
+            self._check_not_repeated(rows, previous, page_no, what)
+            if page.total is not None:
+                last = page
             yield from rows
             seen += len(rows)
-            if len(rows) < page_size or (page.total is not None and seen >= page.total):
-                return
+            if not rows or (last is not None and seen >= last.total) or (last is None and len(rows) < page_size):
+                break
             previous = rows
             page_no += 1
+        if last is not None and seen < last.total:
+            raise self._incomplete(what, f"{seen} of {last.total} row(s) arrived", last, page_no)
+
+    def _check_not_repeated(self, rows: list[Any], previous: list[Any] | None, page_no: int, what: str) -> None:
+        if rows and rows == previous:
+            raise VendorApiError(self.vendor, what, None, f"page {page_no} repeated page {page_no - 1}",
+                                 "the endpoint ignored the paging parameters")
+
+    def _incomplete(self, what: str, got: str, page: Page, pages: int) -> IqmListIncomplete:
+        return IqmListIncomplete(
+            self.vendor, what, 200, f"{got} (IQM reported {page.total_key} {page.total}) after {pages} page "
+            "request(s)", "the list is incomplete, so nothing is returned; the data may have changed during "
+            "the walk: the task may be retried")
+
+    def walk_grouped(self, fetch: Callable[[int, int, int], Page], page_size: int = MAX_PAGE_SIZE,
+                     what: str = "rows", group_key: str = "ioId", member_key: str = "campaigns",
+                     member_id: tuple[str, ...] = ("id", "campaignId")) -> list[dict]:
+        """Every group of a list of groups (an IO with its ``campaigns``), all pages, merged.
+
+        The document does not say whether ``noOfEntries`` counts groups or their members, so
+        the walk is right under both readings: a short page does not end it (only an empty
+        page, or as many groups as the reported total); a group continued on the next page
+        is merged into one (members once each, in order); and the result is compared with
+        the reported total, which must match the groups or the members that arrived, else
+        :class:`IqmListIncomplete`.
+        """
+        page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+        groups: dict[Any, dict] = {}
+        members: dict[Any, dict[Any, Any]] = {}
+        page_no, previous, last = 1, None, None
+        while True:
+            page = fetch(page_no, 0, page_size)  # pages by number: an offset's unit is as uncertain
+            rows = page.rows
+            self._check_not_repeated(rows, previous, page_no, what)
+            if page.total is not None:
+                last = page
+            for row in rows:
+                if not isinstance(row, dict):
+                    raise VendorApiError(self.vendor, what, 200, f"a row is not an object: {str(row)[:100]}",
+                                         "unexpected list answer")
+                key = row.get(group_key)
+                group = groups.setdefault(key, {k: v for k, v in row.items() if k != member_key})
+                seen = members.setdefault(key, {})
+                for m in row.get(member_key) or []:
+                    mid = next((m.get(k) for k in member_id if isinstance(m, dict) and m.get(k) is not None),
+                               None)
+                    seen.setdefault(mid if mid is not None else len(seen), m)
+                group[member_key] = list(seen.values())
+            if not rows or (last is not None and len(groups) >= last.total):
+                break
+            previous = rows
+            page_no += 1
+        n_members = sum(len(m) for m in members.values())
+        if last is not None and len(groups) < last.total and n_members < last.total:
+            raise self._incomplete(what, f"{len(groups)} group(s) with {n_members} {member_key} arrived", last,
+                                   page_no)
+        return list(groups.values())
 
     def _page_of(self, payload: Any) -> Page:
-        rows, total = rows_and_total(payload)
-        return Page(rows, total, payload)
+        rows, total, key = _rows_total_key(payload)
+        return Page(rows, total, payload, key)
 
     def _post_page(self, path: str, endpoint: str, filters: dict | None, page_no: int, offset: int,
                    page_size: int, paging: str) -> Page:
@@ -478,20 +577,18 @@ class IqmHook(AdtechHook):
             for r in (payload.get("reason") or []) if isinstance(r, dict)
         ]
         applied = [m for m in (payload.get("modified_data") or []) if isinstance(m, dict)]
-        listed = "; ".join(f"campaign {f['id']} ({f['campaignName']}): {f['errorMessage']}" for f in failures)
+        listed = "; ".join(f"{campaign_label(f['id'], f['campaignName'])}: {f['errorMessage']}" for f in failures)
         if not failures:
             raise IqmPartialFailure(self.vendor, endpoint, 200, "status: false without a reason",
                                     "IQM did not say which campaigns were changed; check them", body=payload)
-        of = f" of {len(ids)}" if ids else ""
+        what = refused_text(len(failures), len(ids) if ids else None, len(applied))
         if allow_partial:
-            self.log.warning("IQM %s: %d%s campaign(s) not changed (allow_partial): %s", endpoint,
-                             len(failures),
-                             of, listed)
+            self.log.warning("IQM %s: %s (allow_partial): %s", endpoint, what, listed)
             return payload
         raise IqmPartialFailure(
             self.vendor, endpoint, 200, listed,
-            f"{len(failures)}{of} campaign(s) were refused; the others were changed; pass allow_partial=True "
-            "to accept partial results", body=payload, failures=failures, applied=applied)
+            f"{what}; pass allow_partial=True to accept partial results", body=payload, failures=failures,
+            applied=applied)
 
     # ------------------------------------------------------------------ insertion orders
     def list_insertion_orders_page(self, filters: dict | None = None, page_no: int = 1,
@@ -513,11 +610,12 @@ class IqmHook(AdtechHook):
     def iter_io_campaigns(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE,
                           paging: str = "page") -> Iterator[dict]:
         """``POST /api/v3/cmp/io/campaign/basic/list``: campaigns grouped by IO (one row per IO with
-        ``campaigns``), all pages. Filters: ``ioIds``, ``status``, ``ids`` ..."""
-        return self.walk(lambda n, o, size: self._post_page(
+        ``campaigns``), all pages, walked by :meth:`walk_grouped` (a page may count IOs or
+        campaigns: the document does not say). Filters: ``ioIds``, ``status``, ``ids`` ...
+        ``paging`` is accepted for symmetry; the walk pages by number."""
+        return iter(self.walk_grouped(lambda n, o, size: self._post_page(
             "/api/v3/cmp/io/campaign/basic/list", "POST /api/v3/cmp/io/campaign/basic/list", filters, n, o,
-            size,
-            paging), page_size, "POST /api/v3/cmp/io/campaign/basic/list")
+            size, "page"), page_size, "POST /api/v3/cmp/io/campaign/basic/list"))
 
     def iter_io_campaign_reports(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE,
                                  paging: str = "page") -> Iterator[dict]:
@@ -591,4 +689,4 @@ def _query_value(value: Any) -> Any:
 
 
 __all__ = ["IqmHook", "IqmNoAnswer", "IqmOutcomeUnknown", "IqmPartialFailure", "Page", "iqm_message",
-           "rows_and_total", "MAX_PAGE_SIZE"]
+           "rows_and_total", "MAX_PAGE_SIZE", "IqmListIncomplete"]

@@ -281,11 +281,15 @@ class OiHook(AdtechHook):
             row_start += page_size
 
     def report_figures(self, query: oi_format.ReportQuery, *, page_size: int = oi_format.MAX_ROWS_PER_CALL,
-                       writer: Any = None) -> oi_format.ReportFigures:
+                       writer: Any = None, max_rows: int | None = None) -> oi_format.ReportFigures:
         """Walk a custom-mode report and total it (rows, impressions, revenue, a fingerprint
-        of every row) without keeping the rows; each row also goes to ``writer.write`` if given."""
+        of every row) without keeping the rows; each row also goes to ``writer.write`` if given.
+
+        :param max_rows: read only the first rows (``row_limit`` no larger than needed):
+            enough to tell whether a report has that many rows, in one request up to 2000.
+        """
         figures = oi_format.ReportFigures()
-        for page in self.report_pages(query, page_size=page_size):
+        for page in self.report_pages(query, page_size=page_size, max_rows=max_rows):
             for row in page:
                 figures.add(row)
                 if writer is not None:

@@ -6,12 +6,15 @@ its own process. Three backends, chosen per connection with the ``token_cache``
 extra:
 
 ``file`` (default)
-    One JSON file per token under ``token_cache_dir`` (extra), or
-    ``$ADTECH_TOKEN_CACHE_DIR``, or ``$AIRFLOW_HOME/adtech_token_cache``. The
-    directory is created ``0700``, files are written ``0600`` atomically, and an
-    ``fcntl`` lock per token makes concurrent task processes on one machine wait
-    for the one that is fetching, so they share a single token request. It needs no
-    database access, so it works in every executor and in Airflow 3's task
+    One file per token under ``token_cache_dir`` (extra), or
+    ``$ADTECH_TOKEN_CACHE_DIR``, or ``$AIRFLOW_HOME/adtech_token_cache``. Files are
+    encrypted with Airflow's Fernet key (``[core] fernet_key``, through Airflow's own
+    ``get_fernet()``) when one is configured, plain JSON otherwise; either way they are
+    written ``0600`` atomically. The directory is created ``0700``; an existing one that
+    group or others can access is set to ``0700``, or refused when that is not
+    possible. An ``fcntl`` lock per token makes concurrent task processes on one
+    machine wait for the one that is fetching, so they share a single token request.
+    It needs no database access, so it works in every executor and in Airflow 3's task
     isolation; it is the default for that reason.
 ``variable``
     An Airflow Variable per token (``adtech_token__<key>``), so every worker of a
@@ -113,6 +116,23 @@ def default_cache_dir() -> Path:
     return Path(home) / "adtech_token_cache"
 
 
+#: prefix of a cache file encrypted with Airflow's Fernet key
+FERNET_PREFIX = b"fernet:"
+
+
+def _airflow_fernet() -> Any | None:
+    """Airflow's Fernet (``airflow.models.crypto.get_fernet``) when ``[core] fernet_key`` is set, else None."""
+    try:
+        from airflow.providers.common.compat.sdk import conf
+
+        if not conf.get("core", "fernet_key", fallback=""):
+            return None
+        from airflow.models.crypto import get_fernet
+    except ImportError:  # no Airflow core on this machine: plain files
+        return None
+    return get_fernet()
+
+
 class FileTokenCache(TokenCache):
     name = "file"
 
@@ -120,26 +140,68 @@ class FileTokenCache(TokenCache):
         self.directory = Path(directory) if directory else default_cache_dir()
         self._thread_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._dir_checked = False
 
     def _ensure_dir(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._secure_dir()
+
+    def _secure_dir(self) -> None:
+        """Force the directory to ``0700`` when group or others can access it; refuse if impossible."""
+        if self._dir_checked:
+            return
+        try:
+            mode = self.directory.stat().st_mode & 0o777
+        except FileNotFoundError:
+            return
+        if mode & 0o077:
+            try:
+                os.chmod(self.directory, 0o700)
+            except OSError as exc:
+                from airflow_provider_adtech.exceptions import AdtechError
+
+                raise AdtechError(
+                    f"token cache directory {self.directory} is accessible to group/others (mode "
+                    f"{mode:04o}) and cannot be restricted to 0700 ({exc.strerror}); tokens are not stored "
+                    "there. Use a directory this user owns (connection extra token_cache_dir or "
+                    "$ADTECH_TOKEN_CACHE_DIR)") from None
+        self._dir_checked = True
 
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.json"
 
     def get(self, key: str) -> Token | None:
         try:
-            return Token.from_json(self._path(key).read_text())
+            self._secure_dir()
+            raw = self._path(key).read_bytes()
         except OSError:
             return None
+        fernet = _airflow_fernet()
+        if raw.startswith(FERNET_PREFIX):
+            if fernet is None:
+                return None  # written under a Fernet key this process does not have: a miss
+            from cryptography.fernet import InvalidToken
+
+            try:
+                return Token.from_json(fernet.decrypt(raw[len(FERNET_PREFIX):]).decode())
+            except (InvalidToken, ValueError):
+                return None  # another or a rotated-out key: a miss, a new token is fetched
+        token = Token.from_json(raw.decode("utf-8", "replace"))
+        if token is not None and fernet is not None:
+            self.set(key, token)  # written before a key was configured: store it encrypted now
+        return token
 
     def set(self, key: str, token: Token) -> None:
         self._ensure_dir()
+        data = token.to_json().encode()
+        fernet = _airflow_fernet()
+        if fernet is not None:
+            data = FERNET_PREFIX + fernet.encrypt(data)
         path = self._path(key)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(token.to_json())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
 
     def delete(self, key: str) -> None:

@@ -166,8 +166,9 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
             raise AdtechValidationError(f"BidSwitch report of task {self.task_id!r}: {exc}; nothing was sent",
                                         [problem]) from None
 
-        from airflow_provider_adtech.formats.bidswitch import summarize
+        from airflow_provider_adtech.formats.bidswitch import relation_notes, summarize
 
+        info["notes"].extend(relation_notes(payload))
         for note in info["notes"]:
             self.log.warning("BidSwitch report: %s", note)
         reports = summarize(payload)
@@ -229,9 +230,11 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         dates = explicit_dates or [data_day(context).isoformat()]
         col = ProblemCollector()
         notes = []
+        conv = fmt.Conversions()
         if self.rows is not None and self.rows != "":
             records = self._records()
-            rows = fmt.rows_from_records(records, columns=self.columns, source="rows", collector=col, notes=notes)
+            rows = fmt.rows_from_records(records, columns=self.columns, source="rows", collector=col, notes=notes,
+                                         conversions=conv)
             inp: dict[str, Any] = {"kind": "rows", "records": len(records)}
             where = "rows"
         else:
@@ -241,13 +244,15 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
             rows = []
             for uri in sources:
                 with open_text(uri, self.aws_conn_id) as stream:
-                    rows += fmt.rows_from_csv(stream, source=uri, columns=self.columns, collector=col, notes=notes)
+                    rows += fmt.rows_from_csv(stream, source=uri, columns=self.columns, collector=col, notes=notes,
+                                              conversions=conv)
             self._lineage_inputs = list(sources)
             inp = {"kind": "csv", "sources": sources}
             where = ", ".join(os.path.basename(s) for s in sources)
+        notes.extend(conv.notes())
         built = fmt.build_upload(rows, report_dates=dates, timezone=self.timezone, currency=self.currency,
                                  seat=self.seat or None, granularity=self.granularity, zero_fill=zero_fill,
-                                 source=where, collector=col, notes=notes)
+                                 source=where, collector=col, notes=notes, input_days=conv.days)
         col.raise_if_any(f"BidSwitch report from {where}")
         inp["rows"] = built.rows
         return built.payload, {"notes": notes, "dates": dates, "input": inp}

@@ -223,6 +223,10 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
                               delivery.inclusions_filled)
             if delivery.blank_lines:
                 self.log.info("%d blank line(s) in the input were skipped", delivery.blank_lines)
+            if delivery.values_trimmed:
+                self.log.warning("%d value(s) had spaces around them, removed in the delivered file (e.g. "
+                                 "\" 16:00-20:00\" -> \"16:00-20:00\"); see values_trimmed in the summary",
+                                 delivery.values_trimmed)
             if delivery.lines == 0:
                 self.log.info("no order lines for %s: nothing delivered (allow_empty=True)", orders_date)
                 return {**summary, "bucket": bucket, "key": None, "uri": None, "delivered": False,
@@ -386,9 +390,9 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
             rules = fwf.LineRules.make(durations, self.regional_syscodes)
             keys = fwf.KeyIndex()
             validator = fwf.ApiLineValidator(problems, durations)
-            for source, records in self._record_inputs(problems, {}):
+            for source, records in self._record_inputs(problems, self._stats):
                 validator.source = source
-                for line in fwf.parse_records(records, source, problems, rules, keys):
+                for line in fwf.parse_records(records, source, problems, rules, keys, self._stats):
                     n += 1
                     api, mapping_problems = fwf.api_line_from_order(line)
                     for rule, fld, msg in mapping_problems:
@@ -406,6 +410,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         batch_size = int(self.batch_size)
         if batch_size < 1:
             raise AdtechValidationError("batch_size must be at least 1")
+        self._stats: dict[str, int] = {}
         with tempfile.TemporaryDirectory(prefix="freewheel-api-") as tmp:
             path = os.path.join(tmp, "order_lines.jsonl")
             try:
@@ -422,6 +427,10 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
                 result = hook.upsert_linear_orders((json.loads(line) for line in fh), batch_size)
         summary = result.summary()
         summary["batches"] = result.requests
+        summary["values_trimmed"] = self._stats.get("values_trimmed", 0)
+        if summary["values_trimmed"]:
+            self.log.warning("%d value(s) had spaces around them, removed in the order lines sent",
+                             summary["values_trimmed"])
         self._lineage = (self._sources(), [hook.url(hook.linear_orders_path)])
         if result.failed_records and not _as_bool(self.allow_partial):
             raise LinearOrdersPartialFailure(result)

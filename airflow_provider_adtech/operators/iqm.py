@@ -191,9 +191,12 @@ class IqmCampaignOperator(BaseOperator):
                 unused = Problem("iqm.param.unused", f"action {va.action} returns no list; output_path "
                                  "would be ignored", source, column="output_path")
                 raise ValidationFailed([unused], what=f"IQM action {va.action!r}")
+            self._notes = list(va.notes)
             changes = self._read_changes() if self.action == "apply_changes" else None
         except ValidationFailed as exc:
             raise AdtechValidationError(str(exc), exc.problems) from None
+        for note in self._notes:
+            self.log.warning("IQM %s: %s", self.action, note)
         hook = self.get_hook()
         try:
             if va.spec.kind == "list":
@@ -223,7 +226,7 @@ class IqmCampaignOperator(BaseOperator):
         path = paths[0]
         with open_text(path, self.aws_conn_id) as fh:
             text = fh.read()
-        return read_changes(text, os.path.basename(path) if "://" not in path else path)
+        return read_changes(text, os.path.basename(path) if "://" not in path else path, notes=self._notes)
 
     def _single(self, hook: IqmHook, action: str, v: dict[str, Any]) -> Any:
         if action == "get_campaign":
@@ -280,6 +283,8 @@ class IqmCampaignOperator(BaseOperator):
 
     def _write(self, request: dict[str, Any], response: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"request": request, "response": response}
+        if getattr(self, "_notes", None):
+            out["notes"] = list(self._notes)
         if isinstance(response, dict) and response.get("status") is False:
             out["failed"] = [{"id": str(r.get("id")), "campaignName": r.get("campaignName"),
                               "errorMessage": r.get("errorMessage")} for r in response.get("reason") or []]
@@ -391,17 +396,20 @@ class IqmCampaignOperator(BaseOperator):
                 allow_partial=True))
             requests += 1
         summary = {"action": "apply_changes", "records": len(changes), "requests": requests,
-                   "applied": applied, "failed": failed}
+                   "applied": applied, "failed": failed, "notes": list(getattr(self, "_notes", []))}
         self.log.info("IQM apply_changes: %d record(s) in %d request(s); applied %s; %d refused",
                       len(changes), requests, {k: len(v) for k, v in applied.items()}, len(failed))
         if failed and not self.allow_partial:
-            listed = "; ".join(f"line {f['line']}: campaign {f['id']} ({f['campaignName']}) {f['change']}: "
+            from airflow_provider_adtech.hooks.iqm import campaign_label
+
+            listed = "; ".join(f"line {f['line']}: {campaign_label(f['id'], f['campaignName'])} {f['change']}: "
                                f"{f['errorMessage']}" for f in failed)
+            done = sum(len(v) for v in applied.values())
+            others = f"the other {done} were applied" if done else "none was applied"
             raise IqmPartialFailure(
                 hook.vendor, "apply_changes", 200, listed,
-                f"{len(failed)} change(s) from {self.changes_file} were refused; the others were applied "
-                f"({sum(len(v) for v in applied.values())}); pass allow_partial=True to accept partial "
-                "results",
+                f"{len(failed)} of {len(failed) + done} change(s) from {self.changes_file} were refused; "
+                f"{others}; pass allow_partial=True to accept partial results",
                 failures=failed)
         return summary
 

@@ -555,7 +555,10 @@ class IqmSandbox(VendorSandbox):
         rows = _search(rows, body.get("searchField"), "ioId", "ioName")
         rows = _sort(rows, body.get("sortBy") or "-ioId")
         rows = _first(rows, "ioId", _ints(body.get("ids")))
-        page = [{k: r[k] for k in IO_BASIC_KEYS} for r in rows[start:start + size]]
+        # fault: a server whose pages stop short of the total it reports
+        served = rows[: int(self.settings["list_serves_at_most"])] if "list_serves_at_most" in self.settings \
+            else rows
+        page = [{k: r[k] for k in IO_BASIC_KEYS} for r in served[start:start + size]]
         req.meta.update(rows=len(page), start=start)
         return Response.json(200, {"success": True, "data": {
             "totalRecords": len(rows), "ioBasicDetailsList": page, "filteredRecords": len(rows)}})
@@ -563,7 +566,11 @@ class IqmSandbox(VendorSandbox):
     @route("POST", r"/api/v3/cmp/io/campaign/basic/list", "iqm.io_campaign_basic_list")
     def io_campaign_basic_list(self, req: Request) -> Response:
         """Campaigns grouped by IO: filters ``ids`` (campaigns), ``ioIds``, ``status``, ``creativeTypeIds``,
-        ``campaignTypeIds``, ``ioBudgetTypeIds``, ``owIds``, ``searchField``; ``ioIdsList`` first."""
+        ``campaignTypeIds``, ``ioBudgetTypeIds``, ``owIds``, ``searchField``; ``ioIdsList`` first.
+
+        The document does not say what ``noOfEntries`` counts: a page holds that many IOs
+        (default), or with the setting ``io_campaign_page_counts="campaigns"`` that many
+        campaigns, an IO's campaigns continuing on the next page."""
         if (err := self.check(req, need_host=False)) is not None:
             return err
         body, err = self._body(req)
@@ -597,11 +604,24 @@ class IqmSandbox(VendorSandbox):
                     "owId": io["owId"], "uowId": io["uowId"], "campaignCount": len(cs),
                     "campaigns": [_basic_campaign(c) for c in cs]})
             total_ios = len(self.ios)
+            total_campaigns = len(self.campaigns)
         groups = _search(groups, body.get("searchField"), "ioId", "ioName")
         groups = _sort(groups, body.get("sortBy") or "-ioId")
         groups = _first(groups, "ioId", _ints(body.get("ioIdsList")))
+        if self.settings.get("io_campaign_page_counts") == "campaigns":
+            # the other reading of "noOfEntries: the maximum number of returned results per page":
+            # a page holds that many campaigns, an IO's campaigns continue on the next page
+            flat = [(g, c) for g in groups for c in g["campaigns"]]
+            page = []
+            for g, c in flat[start:start + size]:
+                if not page or page[-1]["ioId"] != g["ioId"]:
+                    page.append(dict(g, campaigns=[]))
+                page[-1]["campaigns"].append(c)
+            req.meta.update(rows=len(page), campaigns=sum(len(g["campaigns"]) for g in page), start=start)
+            return Response.json(200, {"success": True, "data": {
+                "totalRecords": total_campaigns, "ioCampaignsList": page, "filteredRecords": len(flat)}})
         page = groups[start:start + size]
-        req.meta.update(rows=len(page), start=start)
+        req.meta.update(rows=len(page), campaigns=sum(len(g["campaigns"]) for g in page), start=start)
         return Response.json(200, {"success": True, "data": {
             "totalRecords": total_ios, "ioCampaignsList": page, "filteredRecords": len(groups)}})
 

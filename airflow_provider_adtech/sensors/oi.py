@@ -248,15 +248,17 @@ class OiReportSensor(BaseSensorOperator):
         self._prepare(context)
         figures = event.get("figures") or {}
         output = None
-        if self._output:
+        # One read of the whole report per task: for the rows written to output_path, or for
+        # the summary's figures when the trigger only checked the first rows ("partial").
+        if self._output or figures.get("partial"):
             hook = self._hook()
             try:
                 with _RowSpool(self._output) as spool:
                     walked = hook.report_figures(self._query, page_size=self._page_size, writer=spool.writer)
-                    output = spool.deliver(self.aws_conn_id)
+                    output = spool.deliver(self.aws_conn_id) if self._output else None
             finally:
                 hook.close()
-            if walked.fingerprint != figures.get("fingerprint"):
+            if not figures.get("partial") and walked.fingerprint != figures.get("fingerprint"):
                 self.log.warning("The report changed between the trigger's last poll and the export; the "
                                  "summary describes the rows written")
             figures = walked.as_dict()

@@ -18,7 +18,9 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 class OiReportTrigger(BaseTrigger):
     """Fires once the report has data by the chosen criterion, or on the first error.
 
-    Events: ``{"status": "success", "figures": {...}, "reason": ..., "polls": n}`` or
+    Each poll costs one request for ``ready_when="rows"`` (up to 2000 ``min_rows``): only
+    that many rows are asked for. Events stay small (figures, never rows):
+    ``{"status": "success", "figures": {...}, "reason": ..., "polls": n}`` or
     ``{"status": "error", "message": ..., "error_type": ..., "polls": n}``.
 
     :param query: the report query as :meth:`ReportQuery.as_dict
@@ -77,12 +79,24 @@ class OiReportTrigger(BaseTrigger):
         )
 
     def _poll(self) -> dict[str, Any]:
-        """One walk over the report (blocking; runs in a worker thread)."""
+        """One readiness check (blocking; runs in a worker thread).
+
+        ``rows``: only the first ``min_rows`` rows are asked for (``row_limit=min_rows``: one
+        request up to 2000), and the figures say ``"partial": true``; the task reads the
+        whole report once, after the event. ``impressions`` and ``settled`` need every row
+        to decide, so each poll walks the report (rows are totalled, not kept).
+        """
         from airflow_provider_adtech.formats.oi import ReportQuery
         from airflow_provider_adtech.hooks.oi import OiHook
 
         hook = OiHook(oi_conn_id=self.oi_conn_id)
         try:
+            if self.ready_when == "rows":
+                wanted = max(1, self.min_rows)
+                figures = hook.report_figures(ReportQuery.from_dict(self.query), page_size=self.page_size,
+                                              max_rows=wanted).as_dict()
+                figures["partial"] = figures["rows"] >= wanted
+                return figures
             return hook.report_figures(ReportQuery.from_dict(self.query), page_size=self.page_size).as_dict()
         finally:
             hook.close()
@@ -108,6 +122,9 @@ class OiReportTrigger(BaseTrigger):
             polls += 1
             ready, reason = report_ready(self.ready_when, figures, previous, min_rows=self.min_rows,
                                          min_impressions=self.min_impressions)
+            if ready and figures.get("partial"):
+                reason = (f"the report has at least {figures['rows']} row(s) (only the first {figures['rows']} "
+                          f"were asked for; min_rows={self.min_rows})")
             if ready:
                 self.log.info("Opt-Intelligence report ready after %d poll(s): %s", polls, reason)
                 yield TriggerEvent({"status": "success", "figures": figures, "reason": reason, "polls": polls})

@@ -39,7 +39,7 @@ def test_corpus_is_large_enough_and_files_exist():
 def test_bad_input_is_refused_before_any_request(sandbox, case):
     kwargs = dict(SPEC["common_kwargs"]) | case["kwargs"]
     if case["file"] is not None:
-        kwargs[SPEC["input_arg"]] = str(CORPUS / case["file"])
+        kwargs[case.get("input_arg", SPEC["input_arg"])] = str(CORPUS / case["file"])
     op = operator_class()(**kwargs)
     context = {"data_interval_start": DAY, "data_interval_end": DAY + dt.timedelta(days=1), "logical_date": DAY}
     with pytest.raises(AdtechValidationError) as err:

@@ -390,11 +390,12 @@ def record_sets(draw):
         for day in days:
             hourly = draw(st.booleans())
             for h in (draw(hours) if hourly else [None]):
+                imps = draw(st.integers(0, 10**9))
                 recs.append({
                     "date": day.isoformat(), "hour": None if h is None else f"{h:02d}", "seat": seat,
-                    "imps": draw(st.integers(0, 10**9)),
-                    "cost": draw(st.one_of(st.integers(0, 10**6),
-                                           st.floats(0, 1e6, allow_nan=False, allow_infinity=False))),
+                    "imps": imps,  # "The final cost for delivered impressions": none delivered, no cost
+                    "cost": 0 if imps == 0 else draw(st.one_of(
+                        st.integers(0, 10**6), st.floats(0, 1e6, allow_nan=False, allow_infinity=False))),
                     "bids": draw(st.one_of(st.none(), st.integers(0, 10**9))),
                     "timeouts": draw(st.one_of(st.none(), st.integers(0, 10**9))),
                     "timezone": tz, "currency": cur,

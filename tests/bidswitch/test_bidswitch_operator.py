@@ -64,10 +64,10 @@ def test_rows_rendered_as_a_python_literal_string(sandbox):
 
 
 def test_sql_records_with_positional_columns(sandbox):
-    records = [(dt.date(2026, 11, 20), h, 25 * h, 0.75) for h in range(3)]
+    records = [(dt.date(2026, 11, 20), h, 25 * h + 25, 0.75) for h in range(3)]
     _, summary = run(rows=records, columns=["date", "hour", "imps", "cost"], granularity="daily")
     assert summary["reports"][0]["days"]["2026-11-20"] == {
-        "rows": 1, "granularity": "daily", "imps": 75, "cost": 2.25, "bids": None, "timeouts": None}
+        "rows": 1, "granularity": "daily", "imps": 150, "cost": 2.25, "bids": None, "timeouts": None}
     assert any("summed 3 hourly row(s)" in n for n in summary["notes"])
 
 

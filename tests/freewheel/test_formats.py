@@ -106,7 +106,7 @@ def test_quoting_strings_and_arrays_not_integers(tmp_path):
 def test_python_values_are_accepted(tmp_path):
     """Rows from Python (XCom): ints, dates, lists, booleans, budget_units spelling."""
     row = order_row(contractid=1001, tb_system_id=7, order_line=1, spot_length=30, prioritycode=3,
-                    order_start_date=dt.date(2026, 11, 23), order_end_date=dt.datetime(2026, 11, 29, 5),
+                    order_start_date=dt.date(2026, 11, 23), order_end_date=dt.datetime(2026, 11, 29),
                     orbits=True, syscode=[1234, 5678], gross_dollars=[1500, 200.5], duration=[30, 30],
                     networkname=["ESPN", "CNN"], networkcode=("ESPN", "CNN"), marketname=["NY", "Boston"])
     del row["buget_units"]
@@ -123,14 +123,18 @@ def test_csv_input_with_bom_crlf_quoted_newline_and_blank_lines(tmp_path):
     text = "\ufeff" + csv_text(rows).replace("budget", "buget").replace("\n", "\r\n").replace("\r\r\n", "\r\n")
     text = text.replace("buget_units", "Budget_Units", 1)  # alias and case of the header
     text += "\r\n"  # a blank line at the end
+    # "Each line in the file must represent one order line": the quoted newline is refused
+    with pytest.raises(ValidationFailed) as err:
+        build_csv(text, tmp_path)
+    assert rules_of(err.value) == [("freewheel.text.control", 3, "advertiser_name")]
+    text = text.replace("Two\r\nLines", "Two Lines")
     res = build_csv(text, tmp_path)
     assert res.lines == 3 and res.blank_lines == 1
     assert res.summary()["blank_lines_skipped"] == 1
     bad = text.replace("16:00-20:00", "4pm")
     with pytest.raises(ValidationFailed) as err:
         build_csv(bad, tmp_path)
-    # line numbers are physical lines: the quoted newline in record 2 shifts record 3 to line 5
-    assert [p.line for p in err.value.problems] == [2, 3, 5]
+    assert [p.line for p in err.value.problems] == [2, 3, 4]
 
 
 def test_both_spellings_of_budget_units_is_an_error(tmp_path):
@@ -291,7 +295,7 @@ def valid_rows(draw):
         "orbits": draw(st.sampled_from(["Y", "N"])),
         "syscode": draw(st.lists(ints, min_size=n, max_size=n)),
         "gross_dollars": draw(st.lists(st.decimals(0, 10**6, places=2), min_size=n, max_size=n)),
-        "buget_units": draw(st.lists(ints, min_size=n, max_size=n)),
+        "buget_units": draw(st.lists(st.integers(1, 10**9), min_size=n, max_size=n)),  # dollars need units
         "duration": draw(st.lists(st.sampled_from([15, 30, 60]), min_size=n, max_size=n)),
         "networkname": draw(st.lists(_text, min_size=n, max_size=n)),
         "networkcode": draw(st.lists(_text, min_size=n, max_size=n)),

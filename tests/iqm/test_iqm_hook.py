@@ -162,7 +162,7 @@ def test_budget_partial_failure_names_each_campaign_and_reason(hook, iqm):
     msg = str(err.value)
     assert "campaign 4120 (test cust aud dev): max bid cannot be less than minimum bid 3.0" in msg
     assert "campaign 4121 (Vast copy): For given campaign_type max bid cannot be less than 1.00" in msg
-    assert "2 of 3 campaign(s) were refused" in msg
+    assert "2 of 3 campaign(s) were refused; the other 1 were changed" in msg
     assert [f["id"] for f in err.value.failures] == ["4120", "4121"]
     assert [a["campaingId"] for a in err.value.applied] == [20731]
     assert iqm.campaigns[20731]["maxBid"] == 0.5 and iqm.campaigns[4120]["maxBid"] == 5.0
@@ -172,7 +172,7 @@ def test_budget_partial_failure_returned_with_allow_partial(hook, caplog, capsys
     out = hook.update_campaigns_budget([20731, 4120], max_bid=2, allow_partial=True)
     assert out["status"] is False and [r["id"] for r in out["reason"]] == ["4120"]
     logged = caplog.text + capsys.readouterr().out  # Airflow 3 logs through structlog to stdout
-    assert "1 of 2 campaign(s) not changed" in logged and "campaign 4120 (test cust aud dev)" in logged
+    assert "1 of 2 campaign(s) were refused; the other 1 were changed (allow_partial)" in logged and "campaign 4120 (test cust aud dev)" in logged
 
 
 def test_end_date_partial_failure(hook, iqm):

@@ -45,7 +45,9 @@ CASES = {
     "get_campaign_start": (dict(campaign_id=537123), lambda r, s, j: r["startTime"] == 1727755200),
     "update_name": (dict(campaign_id=537599, campaign_name="  Spring sale  "),
                     lambda r, s, j: s["campaigns"]["537599"]["campaignName"] == "Spring sale"
-                    and r["request"]["campaignName"] == "Spring sale"),
+                    and r["request"]["campaignName"] == "Spring sale"
+                    and r["notes"] == ["campaign_name '  Spring sale  ' sent as 'Spring sale' (spaces around the "
+                                       "name removed)"]),
     "update_end_date": (dict(campaign_ids="20731,4120", end_time=FUTURE.isoformat()),
                         lambda r, s, j: r["request"]["endDate"] == _end_of(FUTURE)
                         and s["campaigns"]["4120"]["endTime"] == _end_of(FUTURE)

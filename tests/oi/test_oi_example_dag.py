@@ -43,9 +43,11 @@ def test_oi_reports_dag_defers_then_exports_and_feeds_downstream(sandbox):
 
     reports = sandbox.journal.entries("oi.reports.publishers")
     first_pages = [e for e in reports if e.meta["row_start"] == 1]
-    # 3 polls (2 empty, 1 with data) + the export walk after the trigger fired
+    # 3 polls (2 empty, 1 with data) + the export walk after the trigger fired; the trigger's
+    # polls ask for min_rows (1) row each, the report itself is read once (2000 + 100 rows)
     assert [e.meta["poll"] for e in first_pages] == [1, 2, 3, 4]
-    assert [e.meta["rows"] for e in first_pages] == [0, 0, 2000, 2000]
+    assert [e.meta["rows"] for e in first_pages] == [0, 0, 1, 2000]
+    assert [e.meta["row_limit"] for e in reports] == [2000, 1, 1, 2000, 2000]
     assert all(e.meta["range"] == f"{day}..{day}" for e in reports)
 
     with open(out, newline="", encoding="utf-8") as fh:

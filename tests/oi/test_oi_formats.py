@@ -272,3 +272,14 @@ def test_csv_export_keeps_every_column_of_every_row():
     out = io.StringIO()
     assert oi.jsonl_to_csv(buf, out, w.columns) == 2
     assert out.getvalue().splitlines() == ["PUB_ID,RPM,EXTRA", "1,2,", "2,3,x"]
+
+
+@pytest.mark.parametrize("part,whole", [("max_impressions_time", "max_impressions"),
+                                        ("max_impressions_time_offer", "max_impressions_offer")])
+def test_a_per_period_cap_above_the_lifetime_cap_is_refused(part, whole):
+    """Relation of two fields: "... in a given time period" is a part of "... in their lifetime"."""
+    base = {**PLACEMENT, "time_period": 7, "time_period_offer": 7}
+    problems = oi.check_record({**base, part: 10, whole: 5}, "placement")
+    assert [(p.rule, p.column) for p in problems] == [(f"oi.placement.{part}.exceeds_lifetime", part)]
+    assert "in their lifetime" in problems[0].message
+    assert oi.check_record({**base, part: 5, whole: 5}, "placement") == []

@@ -105,6 +105,31 @@ def test_deferrable_defers_to_the_trigger_and_execute_complete_finishes(sandbox,
     assert summary["impressions"] == sum(int(r["IMPRESSIONS"]) for r in rows)
 
 
+def test_deferrable_with_output_reads_the_report_once(sandbox, context, tmp_path):
+    """4500 rows: the trigger's polls ask for one row each; execute_complete reads the report once
+    (3 requests of 2000, 2000, 500 rows), not once in the trigger and again in the task."""
+    sandbox.configure("oi", report_rows=4500, report_ready_after=1)
+    out = tmp_path / "report.jsonl"
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor(deferrable=True, output_path=str(out), timeout=600).execute(context)
+    event = run_trigger(deferred.value.trigger)
+    trigger_calls = sandbox.journal.entries("oi.reports.publishers")
+    assert [e.meta["row_limit"] for e in trigger_calls] == [2000, 1]  # the sensor's first poke, the trigger's
+    summary = sensor(deferrable=True, output_path=str(out), timeout=600).execute_complete(context, event.payload)
+    export = sandbox.journal.entries("oi.reports.publishers")[len(trigger_calls):]
+    assert [(e.meta["row_start"], e.meta["row_limit"]) for e in export] == [(1, 2000), (2001, 2000), (4001, 2000)]
+    assert summary["rows"] == 4500 == len(out.read_text().splitlines()) and summary["requests"] == 3
+
+
+def test_deferrable_without_output_still_reports_the_whole_report(sandbox, context):
+    sandbox.configure("oi", report_rows=2500, report_ready_after=1)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor(deferrable=True, timeout=600).execute(context)
+    event = run_trigger(deferred.value.trigger)
+    summary = sensor(deferrable=True, timeout=600).execute_complete(context, event.payload)
+    assert summary["rows"] == 2500 and "at least 1 row(s)" in summary["reason"]
+
+
 def test_deferrable_does_not_defer_when_the_data_is_already_there(sandbox, context):
     sandbox.configure("oi", report_rows=7)
     summary = sensor(deferrable=True).execute(context)

@@ -49,9 +49,27 @@ async def test_fires_when_data_arrives_after_n_polls(sandbox):
     event = await first_event(make())
     assert event.payload["status"] == "success"
     assert event.payload["polls"] == 4
-    assert event.payload["figures"]["rows"] == 30
-    polls = [e.meta["poll"] for e in sandbox.journal.entries("oi.reports.publishers")]
-    assert polls == [1, 2, 3, 4]
+    # readiness asks for just enough rows: one request of row_limit=min_rows per poll
+    assert event.payload["figures"]["rows"] == 1 and event.payload["figures"]["partial"] is True
+    assert "at least 1 row(s)" in event.payload["reason"]
+    entries = sandbox.journal.entries("oi.reports.publishers")
+    assert [e.meta["poll"] for e in entries] == [1, 2, 3, 4]
+    assert {e.meta["row_limit"] for e in entries} == {1}
+
+
+async def test_readiness_costs_one_request_per_poll_even_for_a_long_report(sandbox):
+    """4500 rows, min_rows=1: one request of one row, not the whole report (3 requests)."""
+    sandbox.configure("oi", report_rows=4500)
+    event = await first_event(make(min_rows=1))
+    entries = sandbox.journal.entries("oi.reports.publishers")
+    assert len(entries) == 1 and entries[0].meta["row_limit"] == 1
+    assert len(json.dumps(event.payload)) < 1000  # figures only, never rows
+
+
+async def test_readiness_asks_for_min_rows_rows(sandbox):
+    sandbox.configure("oi", report_rows=4500)
+    await first_event(make(min_rows=150))
+    assert [e.meta["row_limit"] for e in sandbox.journal.entries("oi.reports.publishers")] == [150]
 
 
 async def test_counts_polls_made_before_deferral(sandbox):
