@@ -126,6 +126,9 @@ class AdtechHook(BaseHook):
     uses_token: ClassVar[bool] = True
     default_read_timeout: ClassVar[float] = 120.0
 
+    #: the clock of the progress lines of long walks (tests drive it)
+    progress_clock: ClassVar[Callable[[], float]] = staticmethod(time.monotonic)
+
     #: seconds between retries: ``backoff_base * 2**n`` with full jitter, at most ``backoff_max``
     backoff_base: float = 1.0
     backoff_max: float = 60.0
@@ -205,6 +208,13 @@ class AdtechHook(BaseHook):
         if not path or path == "/":
             path = default.path
         return f"{scheme}://{netloc}{path}".rstrip("/")
+
+    def progress(self, what: str, **kwargs: Any) -> Any:
+        """A :class:`~airflow_provider_adtech.formats.progress.Progress` writing to this hook's
+        log: a line about every 10 s of long work (``page k of n`` for list walks)."""
+        from airflow_provider_adtech.formats.progress import Progress
+
+        return Progress(f"{self.vendor} {what}", log=self.log.info, clock=self.progress_clock, **kwargs)
 
     def url(self, path: str) -> str:
         """Absolute URL for ``path`` below the base URL; an absolute ``path`` is kept as is."""

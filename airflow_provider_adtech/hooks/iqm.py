@@ -370,6 +370,7 @@ class IqmHook(AdtechHook):
         """
         page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
         page_no, seen, previous, last = 1, 0, None, None
+        progress = self.progress(what, unit="pages")
         while True:
             page = fetch(page_no, seen, page_size)
             rows = page.rows
@@ -378,10 +379,12 @@ class IqmHook(AdtechHook):
                 last = page
             yield from rows
             seen += len(rows)
+            progress.update(page_no, rows=seen, total=-(-last.total // page_size) if last is not None else None)
             if not rows or (last is not None and seen >= last.total) or (last is None and len(rows) < page_size):
                 break
             previous = rows
             page_no += 1
+        progress.finish()
         if last is not None and seen < last.total:
             raise self._incomplete(what, f"{seen} of {last.total} row(s) arrived", last, page_no)
 
@@ -412,6 +415,7 @@ class IqmHook(AdtechHook):
         groups: dict[Any, dict] = {}
         members: dict[Any, dict[Any, Any]] = {}
         page_no, previous, last = 1, None, None
+        progress = self.progress(what, unit="pages")  # no page total: what a page counts is uncertain
         while True:
             page = fetch(page_no, 0, page_size)  # pages by number: an offset's unit is as uncertain
             rows = page.rows
@@ -430,10 +434,12 @@ class IqmHook(AdtechHook):
                                None)
                     seen.setdefault(mid if mid is not None else len(seen), m)
                 group[member_key] = list(seen.values())
+            progress.update(page_no, rows=len(groups))
             if not rows or (last is not None and len(groups) >= last.total):
                 break
             previous = rows
             page_no += 1
+        progress.finish()
         n_members = sum(len(m) for m in members.values())
         if last is not None and len(groups) < last.total and n_members < last.total:
             raise self._incomplete(what, f"{len(groups)} group(s) with {n_members} {member_key} arrived", last,

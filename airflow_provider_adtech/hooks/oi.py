@@ -222,6 +222,7 @@ class OiHook(AdtechHook):
         row_start = 1
         remaining = max_rows
         self.last_walk_requests = 0
+        progress = self.progress(f"report {query.report}", unit="pages")  # the vendor gives no total
         while remaining is None or remaining > 0:
             limit = page_size if remaining is None else min(page_size, remaining)
             self.last_walk_requests += 1
@@ -229,13 +230,16 @@ class OiHook(AdtechHook):
             if len(rows) > limit:
                 raise VendorApiError(self.vendor, f"GET /reports/{query.report}/", 200,
                                      f"{len(rows)} rows for row_limit={limit}", "the vendor ignored row_limit")
+            progress.update(self.last_walk_requests, rows=row_start - 1 + len(rows))
             if rows:
                 yield rows
             if len(rows) < limit:
+                progress.finish()
                 return
             row_start += len(rows)
             if remaining is not None:
                 remaining -= len(rows)
+        progress.finish()
 
     def iter_report_rows(
         self, query: oi_format.ReportQuery, *, page_size: int = oi_format.MAX_ROWS_PER_CALL,
