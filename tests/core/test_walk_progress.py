@@ -7,25 +7,12 @@ import itertools
 
 import pytest
 
-from airflow_provider_adtech.formats.progress import Progress
 from airflow_provider_adtech.hooks.iqm import IqmHook
 from airflow_provider_adtech.hooks.oi import OiHook
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def written(monkeypatch):
-    """Every progress line written, whatever logging backend the Airflow line has."""
-    lines: list[str] = []
-    emit = Progress._emit
-
-    def recording(self, text: str) -> None:
-        lines.append(text)
-        emit(self, text)
-
-    monkeypatch.setattr(Progress, "_emit", recording)
-    return lines
 
 
 def driven(hook, seconds_per_tick: float):

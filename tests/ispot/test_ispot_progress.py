@@ -8,7 +8,6 @@ import itertools
 
 import pytest
 
-from airflow_provider_adtech.formats.progress import Progress
 from airflow_provider_adtech.operators.ispot import IspotConversionUploadOperator
 from ispot_helpers import DOC_HEADER, csv_text, rows, write
 
@@ -37,18 +36,6 @@ def operator(monkeypatch, sandbox):
     return make
 
 
-@pytest.fixture
-def written(monkeypatch):
-    """Every progress line the task writes, whatever logging backend the Airflow line has."""
-    lines: list[str] = []
-    emit = Progress._emit
-
-    def recording(self, text: str) -> None:
-        lines.append(text)
-        emit(self, text)
-
-    monkeypatch.setattr(Progress, "_emit", recording)
-    return lines
 
 
 def progress_lines(written: list[str], what: str) -> list[str]:
