@@ -138,6 +138,8 @@ def test_every_bad_input_of_the_corpus_is_rejected(tmp_path, capsys, vendor, cas
 
 def _found(expect: str, found: list, text: str, summary: str) -> bool:
     """An expectation of the corpus (written for the operator's message) in the command's output."""
+    if m := re.fullmatch(r"(\S+), line (\d+), column (\S+)", expect):
+        return f"{m[1]}:{m[2]}:{m[3]}:" in text
     if m := re.fullmatch(r"line (\d+), column (\S+): (\[.+\])", expect):
         return f":{m[1]}:{m[2]}: {m[3]}" in text
     if m := re.fullmatch(r"line (\d+): (\[.+\])", expect):
