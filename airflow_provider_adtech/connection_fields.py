@@ -38,6 +38,7 @@ MASKED = "***"
 #: What Airflow 2's connection Edit form puts in place of a stored secret extra, and on
 #: saving replaces with the stored value again (``airflow.www.views.SENSITIVE_FIELD_PLACEHOLDER``).
 AIRFLOW2_SECRET_PLACEHOLDER = "RATHER_LONG_SENSITIVE_FIELD_PLACEHOLDER"
+_NOT_A_VALUE = (MASKED, AIRFLOW2_SECRET_PLACEHOLDER)
 
 # Extras every vendor connection understands (handled by hooks/base.py). None of them
 # is in the form: they are tuning settings, set in the Extra JSON.
@@ -352,18 +353,19 @@ def usable_extras(conn_type: str, extra: dict[str, Any] | None, conn_id: str,
                   log: logging.Logger | Any | None = None) -> dict[str, Any]:
     """A connection's extras as the hooks read them.
 
-    * A value of ``***`` is dropped with a warning: it is what a form saved where it
-      showed a masked value, never a real setting, so the extra's default applies.
+    * A value of ``***`` (or Airflow 2's placeholder for a secret) is dropped with a
+      warning: it is what a form saved where it showed a masked value, never a real
+      setting, so the extra's default applies.
     * An extra saved under its older name (:data:`RENAMED_EXTRAS`) is also found
       under its current name.
     """
     out = dict(extra or {})
-    for name in [k for k, v in out.items() if isinstance(v, str) and v.strip() == MASKED]:
+    for name in [k for k, v in out.items() if isinstance(v, str) and v.strip() in _NOT_A_VALUE]:
         del out[name]
         (log or logging.getLogger(__name__)).warning(
-            "connection %r: extra %r is %r, a masked value saved from a connection form, not a "
+            "connection %r: extra %r holds a masked value saved from a connection form, not a "
             "setting; it is ignored (the default applies). Set the real value or remove the extra.",
-            conn_id, name, MASKED,
+            conn_id, name,
         )
     for new, old in RENAMED_EXTRAS.get(conn_type, {}).items():
         if new not in out and old in out:
