@@ -67,7 +67,8 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
     "token_cache_dir": {
         "label": "Token cache folder",
         "type": "string",
-        "description": "for token_cache=file; default $ADTECH_TOKEN_CACHE_DIR, else $AIRFLOW_HOME/adtech_token_cache",
+        "description": "for token_cache=file; default $ADTECH_TOKEN_CACHE_DIR, "
+        "else $AIRFLOW_HOME/adtech_token_cache",
     },
     "token_expiry_margin": {
         "label": "Token renewal margin (s)",
@@ -124,7 +125,8 @@ CONNECTION_TYPES: dict[str, dict[str, Any]] = {
             "auth_client_id": {
                 "label": "Token client_id",
                 "type": "string",
-                "description": "public-client with BidSwitch's Keycloak token URL " + BIDSWITCH_KEYCLOAK_TOKEN_URL,
+                "description": "public-client with BidSwitch's Keycloak token URL "
+                + BIDSWITCH_KEYCLOAK_TOKEN_URL,
                 "form": True,
                 "renamed_from": "token_client_id",
             },
@@ -306,7 +308,8 @@ def form_widgets(conn_type: str) -> dict[str, Any]:
             widgets[name] = BooleanField(label, **kwargs)
         elif spec["type"] == "integer":
             # Optional: an empty number field is "not set", not "not a valid integer"
-            widgets[name] = IntegerField(label, validators=[Optional()], widget=BS3TextFieldWidget(), **kwargs)
+            widgets[name] = IntegerField(label, validators=[Optional()], widget=BS3TextFieldWidget(),
+                                         **kwargs)
         else:
             widgets[name] = StringField(label, widget=BS3TextFieldWidget(), **kwargs)
     return widgets

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
     parser.add_argument("--env-file", help="also write the export lines to this file")
     parser.add_argument("--credentials-file", help="JSON file of per-vendor credentials to accept")
-    parser.add_argument("--s3", action="store_true", help="also start moto's S3/STS server (needs the sandbox extra)")
+    parser.add_argument("--s3", action="store_true",
+                        help="also start moto's S3/STS server (needs the sandbox extra)")
     parser.add_argument("--check", action="store_true", help="test the five connections against it and exit")
     args = parser.parse_args(argv)
 

@@ -136,7 +136,8 @@ def test_airflow2_widgets_and_the_stored_secret_placeholder():
     assert widgets["ow_id"].field_class is IntegerField
     assert any(isinstance(v, Optional) for v in widgets["ow_id"].kwargs["validators"])
     assert widgets["workspace_host"].field_class is StringField
-    assert hook_class("freewheel").get_connection_form_widgets()["aws_conn_id"].kwargs["default"] == "aws_default"
+    freewheel = hook_class("freewheel").get_connection_form_widgets()
+    assert freewheel["aws_conn_id"].kwargs["default"] == "aws_default"
 
     form_cls = type("F", (Form,), dict(widgets))
     empty = form_cls()

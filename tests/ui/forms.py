@@ -93,8 +93,8 @@ class Airflow3Form:
             inp = group.locator("input").first
             if not label.count() or not inp.count():
                 continue
-            out[_label_text(label.inner_text())] = Field(_label_text(label.inner_text()), inp,
-                                                         inp.get_attribute("type") or "text", inp.input_value())
+            text = _label_text(label.inner_text())
+            out[text] = Field(text, inp, inp.get_attribute("type") or "text", inp.input_value())
         return out
 
     def extra_json(self) -> str:
@@ -153,7 +153,8 @@ class Airflow3Form:
             # Airflow >= 3.1 enables Save only after a change: change the description only
             typed = "saved again in the browser test"
             self.dialog.locator("[name=description]").fill(typed)
-            self.notes.append("Edit: Save stays disabled until something changes; changed the description only")
+            self.notes.append("Edit: Save stays disabled until something changes; "
+                              "changed the description only")
         with self.page.expect_response(lambda r: "/api/v2/connections/" in r.url
                                        and r.request.method == "PATCH") as info:
             save.click()

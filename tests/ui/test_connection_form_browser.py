@@ -33,7 +33,8 @@ def _airflow30_without_fab() -> bool:
     import importlib.util
     from importlib.metadata import version
 
-    return version("apache-airflow").startswith("3.0.") and importlib.util.find_spec("flask_appbuilder") is None
+    return (version("apache-airflow").startswith("3.0.")
+            and importlib.util.find_spec("flask_appbuilder") is None)
 
 
 pytestmark = [
@@ -67,7 +68,8 @@ def typed_values(conn_type: str, sandbox: Any) -> dict[str, Any]:
 
 
 def expected_extras(conn_type: str, typed: dict[str, Any]) -> dict[str, str]:
-    out = {name: str(form_default(f)) for name, f in form_fields(conn_type).items() if form_default(f) is not None}
+    fields = form_fields(conn_type)
+    out = {name: str(form_default(f)) for name, f in fields.items() if form_default(f) is not None}
     out.update(typed["extra"])
     return out
 
