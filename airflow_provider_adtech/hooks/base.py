@@ -143,7 +143,7 @@ class AdtechHook(BaseHook):
         ``get_ui_field_behaviour`` and ``get_connection_form_widgets``, in its own ``__dict__``,
         where Airflow 2.11, 3.0 and 3.1 look for them (see ``connection_fields``)."""
         super().__init_subclass__(**kwargs)
-        if "conn_type" in cls.__dict__:
+        if cls.__dict__.get("conn_type") in CONNECTION_TYPES:
             install_form_methods(cls)
 
     # ------------------------------------------------------------------ connection

@@ -112,6 +112,15 @@ def test_a_subclass_of_a_vendor_hook_keeps_its_parents_form():
     assert MyIspotHook.get_ui_field_behaviour() == ui_field_behaviour("ispot")
 
 
+def test_a_subclass_with_a_connection_type_of_its_own_gets_no_form_of_ours():
+    from airflow_provider_adtech.hooks.ispot import IspotHook
+
+    class StagingIspotHook(IspotHook):
+        conn_type = "ispot_staging"
+
+    assert "get_ui_field_behaviour" not in StagingIspotHook.__dict__
+
+
 @pytest.mark.skipif(airflow_major() >= 3, reason="Airflow 2's webserver form (FAB, WTForms)")
 def test_airflow2_providers_manager_registers_every_form():
     from airflow.providers_manager import ProvidersManager
