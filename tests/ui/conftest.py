@@ -18,6 +18,9 @@ import pytest
 
 from ui_harness import BROWSER_ARGS, AirflowUI, BrowserMissing, chromium_version, find_browser
 
+_timings: dict[str, float] = {}
+_output_dirs: list[Path] = []
+
 
 @pytest.fixture(scope="session")
 def ui_output() -> Path:
@@ -25,6 +28,7 @@ def ui_output() -> Path:
     out = Path(os.environ.get("ADTECH_UI_OUTPUT") or default)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    _output_dirs.append(out)
     return out
 
 
@@ -47,7 +51,6 @@ def chromium(ui_output) -> object:
     _timings["browser (whole session)"] = time.monotonic() - t0
 
 
-_timings: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +86,15 @@ def browser_context(chromium, airflow_ui):
 @pytest.fixture(scope="session")
 def timings() -> dict[str, float]:
     return _timings
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Where the screenshots are, and how long each part took (shown in CI's log)."""
+    for out in _output_dirs:
+        shots = sorted(p.name for p in out.glob("*.png"))
+        terminalreporter.write_sep("-", f"browser test: {len(shots)} screenshots in {out}")
+        if _timings:
+            terminalreporter.write_line(", ".join(f"{k} {v:.1f} s" for k, v in _timings.items()))
+        notes = out / "notes.txt"
+        if notes.exists():
+            terminalreporter.write_line(notes.read_text().strip())

@@ -60,8 +60,8 @@ class BrowserMissing(RuntimeError):
 def find_browser() -> str:
     """Path of the Chromium binary to drive: ``$ADTECH_CHROMIUM``, else Debian's packages."""
     configured = os.environ.get("ADTECH_CHROMIUM")
-    for candidate in ([configured] if configured else []) + list(BROWSER_CANDIDATES):
-        if candidate and os.access(candidate, os.X_OK):
+    for candidate in [configured] if configured else BROWSER_CANDIDATES:
+        if os.access(candidate, os.X_OK):
             return candidate
     raise BrowserMissing(
         f"no Chromium for the browser test: looked for {configured or ' and '.join(BROWSER_CANDIDATES)}. "
