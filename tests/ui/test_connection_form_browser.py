@@ -172,6 +172,9 @@ def test_connection_form(conn_type, airflow_ui, browser_context, ui_output, timi
         check_stored(stored, conn_type, typed, "after Edit + Save")
         if description is not None:
             assert stored.get("description") == description
+    except BaseException:
+        page.screenshot(path=str(ui_output / f"{conn_type}-FAILED.png"), full_page=True)
+        raise
     finally:
         page.close()
 

@@ -125,6 +125,9 @@ class AirflowUI:
                     # loopback only, throw-away: every visitor is an admin
                     "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
                     "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                    # Airflow 3.0 leaves it unset, which PyJWT >= 2.10 refuses ("Issuer (iss)
+                    # must be a string"): every request of the UI would answer 500
+                    "AIRFLOW__API_AUTH__JWT_ISSUER": "airflow-browser-test",
                     "AIRFLOW__API__HOST": "127.0.0.1",
                     "AIRFLOW__API__PORT": str(self.port),
                     "AIRFLOW__API__BASE_URL": self.base,
@@ -177,6 +180,10 @@ class AirflowUI:
             out.close()
         try:
             self._wait_ready(ready_timeout)
+            if self.major >= 3:
+                # the first form metadata request imports every provider's hooks: make it here,
+                # not inside the browser's 30-second waits
+                self.api("GET", "/ui/connections/hook_meta", prefix="", timeout=ready_timeout)
         except BaseException:
             self.stop()
             raise
@@ -243,13 +250,14 @@ class AirflowUI:
         data["extra_dejson"] = extra or {}
         return data
 
-    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def api(self, method: str, path: str, body: Any = None, timeout: float = 120,
+            prefix: str = "/api/v2") -> tuple[int, Any]:
         """Airflow 3's REST API (every caller is an admin here)."""
-        req = urllib.request.Request(self.base + "/api/v2" + path, method=method,
+        req = urllib.request.Request(self.base + prefix + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
