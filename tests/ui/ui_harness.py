@@ -76,10 +76,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def airflow_major() -> int:
+def airflow_version() -> tuple[int, int]:
     from importlib.metadata import version
 
-    return int(version("apache-airflow").split(".")[0])
+    major, minor = version("apache-airflow").split(".")[:2]
+    return int(major), int(minor)
+
+
+def airflow_major() -> int:
+    return airflow_version()[0]
 
 
 class AirflowUI:
@@ -91,7 +96,11 @@ class AirflowUI:
 
     def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
         self.home = Path(home)
-        self.major = airflow_major()
+        self.version = airflow_version()
+        self.major = self.version[0]
+        #: Airflow 3.0 to 3.2's React UI renders no extra field as a password input (the
+        #: ``format: password`` of its schema is honoured from 3.3 on), whichever provider
+        self.masks_secret_extras = self.major < 3 or self.version >= (3, 3)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.user = "admin"
@@ -242,8 +251,11 @@ class AirflowUI:
     def stored_connection(self, conn_id: str) -> dict[str, Any]:
         """The connection as stored, secrets in clear (``airflow connections get -o json``)."""
         out = self.cli("connections", "get", conn_id, "-o", "json").stdout
-        start = out.index("[")
-        data = json.loads(out[start:])[0]
+        # the JSON is one line; some Airflow versions log to stdout around it
+        rows = [json.loads(line) for line in out.splitlines() if line.startswith("[{")]
+        if not rows:
+            raise UIError(f"airflow connections get {conn_id}: no JSON in\n{out[-3000:]}")
+        data = rows[0][0]
         extra = data.get("extra_dejson")
         if isinstance(extra, str):
             extra = json.loads(extra or "{}")
@@ -270,5 +282,6 @@ def chromium_version(path: str) -> str:
         return "?"
 
 
-__all__ = ["AirflowUI", "BrowserMissing", "BROWSER_ARGS", "UIError", "airflow_major", "find_browser",
+__all__ = ["AirflowUI", "BrowserMissing", "BROWSER_ARGS", "UIError", "airflow_major", "airflow_version",
+           "find_browser",
            "chromium_version"]
