@@ -13,7 +13,8 @@ PROVIDERS = apache-airflow-providers-amazon apache-airflow-providers-common-comp
 	apache-airflow-providers-openlineage
 ## What runs on every other minor: the example DAGs end to end, provider registration,
 ## connection forms and test_connection.
-MINOR_TESTS = tests/test_example_dags.py tests/core/test_provider_info.py tests/core/test_auth.py
+MINOR_TESTS = tests/test_example_dags.py tests/core/test_provider_info.py tests/core/test_auth.py \
+	tests/core/test_connection_form.py tests/ui
 ## What runs at the lowest versions our pyproject.toml allows: core, hooks, operators, sensor.
 LOWEST_TESTS = tests/core tests/ispot/test_ispot_hook.py tests/ispot/test_ispot_operator.py \
 	tests/bidswitch/test_bidswitch_hook.py tests/bidswitch/test_bidswitch_operator.py \
@@ -22,7 +23,7 @@ LOWEST_TESTS = tests/core tests/ispot/test_ispot_hook.py tests/ispot/test_ispot_
 	tests/oi/test_oi_sensor.py tests/oi/test_oi_trigger.py
 
 .PHONY: demo demo-next-year test test-airflow3 test-airflow2 test-minors test-lowest test-celery sandbox \
-	check-connections benchmarks clean
+	check-connections benchmarks clean browser test-browser dist-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,11 +77,11 @@ demo-next-year: $(VENV)/.installed
 ## The whole test suite: Airflow 3 (including the real-deployment test), then Airflow 2.11.
 test: test-airflow3 test-airflow2
 
-test-airflow3: $(VENV)/.installed
+test-airflow3: $(VENV)/.installed browser
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest -m "not celery" $(PYTEST_ARGS)
 
 ## The test suite on Airflow 2.11 (the deployment test runs on Airflow 3 only).
-test-airflow2: $(VENV2)/.installed
+test-airflow2: $(VENV2)/.installed browser
 	PATH="$(CURDIR)/$(VENV2)/bin:$$PATH" $(VENV2)/bin/python -m pytest -m "not deployment and not celery" $(PYTEST_ARGS)
 
 ## The CeleryExecutor deployment test (Airflow 3): Redis, PostgreSQL, two Celery workers.
@@ -92,7 +93,7 @@ test-celery: $(VENV)/.installed
 ## Example DAGs, provider registration and test_connection on every other Airflow minor.
 test-minors: $(foreach v,$(AIRFLOW_MINORS),test-minor-$(v))
 
-test-minor-%: .venv-airflow-%/.installed
+test-minor-%: .venv-airflow-%/.installed browser
 	@echo "== Airflow $*"
 	PATH="$(CURDIR)/.venv-airflow-$*/bin:$$PATH" .venv-airflow-$*/bin/python -m pytest -m "not deployment" \
 		$(MINOR_TESTS) $(PYTEST_ARGS)
@@ -115,6 +116,24 @@ check-connections: $(VENV)/.installed
 
 benchmarks: $(VENV)/.installed
 	for b in benchmarks/*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+## ---- The connection forms in a real browser, and the package as PyPI gets it -----------------
+## Debian's headless Chromium, which the browser test (tests/ui) drives through Playwright
+## (Playwright's own browser download is not used). make test installs it when missing.
+CHROMIUM ?= /usr/bin/chromium-headless-shell
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium-headless-shell; }
+
+## Only the browser test of the five connection forms, on Airflow 3 and on Airflow 2.11.
+test-browser: browser $(VENV)/.installed $(VENV2)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest -m browser tests/ui $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV2)/bin:$$PATH" $(VENV2)/bin/python -m pytest -m browser tests/ui $(PYTEST_ARGS)
+
+## The wheel and the sdist: built without warnings, twine check --strict, check-wheel-contents,
+## LICENSE, no orphan tests, and installed in a fresh venv with Airflow only (tools/check_dist.sh).
+dist-check:
+	PYTHON="$(PYTHON)" AIRFLOW_VERSION="$(AIRFLOW3_VERSION)" tools/check_dist.sh
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_LOWEST) .venv-airflow-* .demo build *.egg-info

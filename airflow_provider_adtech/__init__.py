@@ -31,7 +31,8 @@ def get_provider_info() -> dict:
         "Opt-Intelligence, with a local sandbox of their APIs.",
         "versions": [__version__],
         "integrations": [
-            {"integration-name": name, "tags": ["service"]} for name in _INTEGRATIONS
+            {"integration-name": spec["hook_name"], "external-doc-url": spec["doc_url"], "tags": ["service"]}
+            for spec in CONNECTION_TYPES.values()
         ],
         "hooks": [
             {"integration-name": name, "python-modules": [f"{pkg}.hooks.{mod}"]}
@@ -49,9 +50,7 @@ def get_provider_info() -> dict:
                 "hook-class-name": spec["hook"],
                 "hook-name": spec["hook_name"],
                 "ui-field-behaviour": {
-                    "hidden-fields": ui_field_behaviour(conn_type)["hidden_fields"],
-                    "relabeling": ui_field_behaviour(conn_type)["relabeling"],
-                    "placeholders": ui_field_behaviour(conn_type)["placeholders"],
+                    key.replace("_", "-"): value for key, value in ui_field_behaviour(conn_type).items()
                 },
                 "conn-fields": provider_conn_fields(conn_type),
             }

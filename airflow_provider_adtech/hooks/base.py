@@ -37,9 +37,9 @@ except ImportError:  # common-compat < 1.22 has no mask_secret: the same places,
 from airflow_provider_adtech import __version__
 from airflow_provider_adtech.connection_fields import (
     CONNECTION_TYPES,
-    form_widgets,
+    install_form_methods,
     sensitive_extras,
-    ui_field_behaviour,
+    usable_extras,
 )
 from airflow_provider_adtech.exceptions import (
     VendorApiError,
@@ -141,13 +141,13 @@ class AdtechHook(BaseHook):
         self.sleep: Callable[[float], None] = time.sleep
 
     # ------------------------------------------------------------------ UI
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return ui_field_behaviour(cls.conn_type)
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        return form_widgets(cls.conn_type)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A vendor hook class (one that sets ``conn_type``) gets its connection form methods,
+        ``get_ui_field_behaviour`` and ``get_connection_form_widgets``, in its own ``__dict__``,
+        where Airflow 2.11, 3.0 and 3.1 look for them (see ``connection_fields``)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("conn_type") in CONNECTION_TYPES:
+            install_form_methods(cls)
 
     # ------------------------------------------------------------------ connection
     @cached_property
@@ -159,7 +159,8 @@ class AdtechHook(BaseHook):
 
     @cached_property
     def extras(self) -> dict[str, Any]:
-        extra = dict(self.connection.extra_dejson or {})
+        # a stored "***" is dropped with a warning; extras saved under an older name are found
+        extra = usable_extras(self.conn_type, self.connection.extra_dejson, self.conn_id, self.log)
         for name in sensitive_extras(self.conn_type):
             if extra.get(name):
                 mask_secret(str(extra[name]))

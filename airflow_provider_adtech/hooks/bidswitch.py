@@ -48,14 +48,15 @@ class BidSwitchHook(AdtechHook):
     https://uauth.iponweb.com/oauth2/token/`` with ``grant_type=password``,
     ``scope=service_id=api.bidswitch.com``, ``username`` and ``password``; tokens last
     3600 s. BidSwitch's newer Keycloak endpoint (300 s token plus refresh token,
-    ``client_id=public-client``) is selected with the extras ``token_url`` and
-    ``token_client_id``; when a refresh token was issued it is used before logging in
-    again.
+    ``client_id=public-client``) is selected with the extras ``auth_url`` and
+    ``auth_client_id``; when a refresh token was issued it is used before logging in
+    again. The token endpoint is on its own host: the connection's host does not move it.
 
     Upload (document, "Uploading a Discrepancy Report"): :meth:`upload_report`.
 
-    Connection: login/password = the myBidSwitch API user; extras ``token_url``,
-    ``token_scope`` (empty string to omit), ``token_client_id``.
+    Connection: login/password = the myBidSwitch API user; extras ``auth_url``,
+    ``auth_scope`` (empty string to omit), ``auth_client_id`` (also read under their
+    former names ``token_url``, ``token_scope``, ``token_client_id``).
 
     :param bidswitch_conn_id: the Airflow connection, type ``bidswitch``.
     """
@@ -74,10 +75,10 @@ class BidSwitchHook(AdtechHook):
 
     # ------------------------------------------------------------------ auth
     def token_url(self) -> str:
-        return self.url(self.extra_str("token_url") or "")
+        return self.url(self.extra_str("auth_url") or "")
 
     def _token_form(self, **fields: str) -> dict[str, str]:
-        client_id = self.extra_str("token_client_id")
+        client_id = self.extra_str("auth_client_id")
         if client_id:
             fields["client_id"] = client_id
         return fields
@@ -85,7 +86,7 @@ class BidSwitchHook(AdtechHook):
     def _fetch_token(self) -> Token:
         username, password = self._credentials("login and password of the API user")
         form = {"grant_type": "password", "username": username, "password": password}
-        scope = self.extras.get("token_scope", self.extra_str("token_scope"))
+        scope = self.extras.get("auth_scope", self.extra_str("auth_scope"))
         if scope:
             form["scope"] = str(scope)
         return self._form_token(self._token_form(**form), endpoint="POST token", default_ttl=self.token_ttl)

@@ -22,6 +22,17 @@ def _print_env(env: dict[str, str], fh) -> None:
     fh.flush()
 
 
+def _loopback_only(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_connections(env: dict[str, str]) -> int:
     """Run ``test_connection()`` of the five hooks with ``env`` applied; return failures."""
     os.environ.update(env)
@@ -45,11 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
     parser.add_argument("--env-file", help="also write the export lines to this file")
     parser.add_argument("--credentials-file", help="JSON file of per-vendor credentials to accept")
-    parser.add_argument("--s3", action="store_true", help="also start moto's S3/STS server (needs moto[server])")
+    parser.add_argument("--s3", action="store_true",
+                        help="also start moto's S3/STS server (needs the sandbox extra)")
     parser.add_argument("--check", action="store_true", help="test the five connections against it and exit")
     args = parser.parse_args(argv)
 
+    from airflow_provider_adtech.sandbox._extra import SandboxExtraMissing
     from airflow_provider_adtech.sandbox.core import SandboxServer
+
+    if args.s3:
+        from airflow_provider_adtech.sandbox.s3 import require_moto
+
+        try:
+            require_moto()
+        except SandboxExtraMissing as exc:
+            parser.exit(2, f"{parser.prog}: error: {exc}\n")
 
     creds = None
     if args.credentials_file:
@@ -70,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"sandbox listening on {server.url}")
                 return 1 if check_connections(env) else 0
         print(f"# adtech sandbox listening on {server.url} (Ctrl-C to stop)", file=sys.stderr)
+        if not _loopback_only(args.host):
+            print(f"# GET /_sandbox/secrets from other hosts needs the header X-Sandbox-Token: "
+                  f"{server.control_token}", file=sys.stderr)
         _print_env(env, sys.stdout)
         if args.env_file:
             with open(args.env_file, "w") as fh:

@@ -9,6 +9,7 @@ any vendor.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 import secrets
@@ -419,6 +420,9 @@ class SandboxServer:
                 self._routes.append((method, rx, name, fn, vendor.name))
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: ``GET /_sandbox/secrets`` answers a loopback client, or one sending this token in
+        #: the ``X-Sandbox-Token`` header (``adtech-sandbox`` prints it when bound elsewhere)
+        self.control_token = secrets.token_urlsafe(24)
 
     # -- lifecycle
     @property
@@ -598,6 +602,9 @@ class SandboxServer:
         if req.method == "GET" and what == "state":
             return Response.json(200, self.state())
         if req.method == "GET" and what == "secrets":
+            if not _is_loopback(req.client) and req.header("X-Sandbox-Token") != self.control_token:
+                return Response.json(403, {"message": "the sandbox's secrets are for loopback clients, or "
+                                           "send the X-Sandbox-Token header that adtech-sandbox printed"})
             return Response.json(200, self.secrets())
         if req.method == "POST" and what == "reset":
             self.reset()
@@ -618,18 +625,29 @@ class SandboxServer:
 SECRET_KEYS = ("password", "client_secret", "secret")
 
 
+def _is_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    return ip.is_loopback or bool(getattr(ip, "ipv4_mapped", None) and ip.ipv4_mapped.is_loopback)
+
+
 class SandboxClient:
     """Reads and steers a sandbox running in another process (``/_sandbox/`` routes)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, token: str | None = None):
         self.url = url.rstrip("/")
+        self.token = token
 
     def _call(self, method: str, what: str, payload: Any = None) -> Any:
         import urllib.request
 
         data = None if payload is None else json.dumps(payload).encode()
-        req = urllib.request.Request(f"{self.url}/_sandbox/{what}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["X-Sandbox-Token"] = self.token
+        req = urllib.request.Request(f"{self.url}/_sandbox/{what}", data=data, method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read().decode())
 

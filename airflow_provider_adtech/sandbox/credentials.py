@@ -72,7 +72,7 @@ def connections(url: str, creds: dict[str, dict[str, str]], accounts: dict | Non
         "bidswitch_default": {
             "conn_type": "bidswitch", "host": url,
             "login": creds["bidswitch"]["username"], "password": creds["bidswitch"]["password"],
-            "extra": {**common, "token_url": f"{url}/oauth2/token/"},
+            "extra": {**common, "auth_url": f"{url}/oauth2/token/"},
         },
         "freewheel_default": {
             "conn_type": "freewheel", "host": url,

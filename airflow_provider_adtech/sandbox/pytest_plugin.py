@@ -1,6 +1,7 @@
 """pytest fixtures that run the sandbox for a test session.
 
-Enable in a ``conftest.py`` with ``pytest_plugins = ["airflow_provider_adtech.sandbox.pytest_plugin"]``.
+Enable in a ``conftest.py`` with ``pytest_plugins = ["airflow_provider_adtech.sandbox.pytest_plugin"]``
+(pytest comes with the ``sandbox`` extra: ``pip install "airflow-provider-adtech[sandbox]"``).
 
 * ``adtech_sandbox_server``: one sandbox per test session.
 * ``sandbox``: that sandbox, reset (journal, faults, tokens, vendor state) for the
@@ -11,7 +12,12 @@ Enable in a ``conftest.py`` with ``pytest_plugins = ["airflow_provider_adtech.sa
 
 from __future__ import annotations
 
-import pytest
+try:
+    import pytest
+except ImportError as _exc:
+    from airflow_provider_adtech.sandbox._extra import extra_missing
+
+    raise extra_missing("the sandbox's pytest plugin", _exc) from None
 
 
 @pytest.fixture(scope="session")

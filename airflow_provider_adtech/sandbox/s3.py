@@ -1,4 +1,5 @@
-"""moto's S3/STS/IAM server for the sandbox: FreeWheel's S3 folder. Needs ``moto[server]``.
+"""moto's S3/STS/IAM server for the sandbox: FreeWheel's S3 folder. Needs the ``sandbox`` extra
+(``pip install "airflow-provider-adtech[sandbox]"``: ``moto[server]``).
 
 :func:`start_moto` starts ``ThreadedMotoServer`` on loopback and prepares what
 FreeWheel prepares for a customer (document, "Amazon S3 Integration"): a bucket with
@@ -105,14 +106,27 @@ def aws_connections(url: str | None, arn: str, login: str = "testing",
     }
 
 
+def require_moto() -> None:
+    """Raise :class:`~airflow_provider_adtech.sandbox._extra.SandboxExtraMissing` (one line naming
+    the ``sandbox`` extra) unless moto's server and boto3 can be imported."""
+    try:
+        import boto3  # noqa: F401
+        import moto.server  # noqa: F401
+    except ImportError as exc:
+        from airflow_provider_adtech.sandbox._extra import extra_missing
+
+        raise extra_missing("the sandbox's S3 (adtech-sandbox --s3)", exc) from None
+
+
 def start_moto(host: str = "127.0.0.1", port: int = 0):
     """Start ``ThreadedMotoServer`` with FreeWheel's bucket and role; return it and the env.
 
     The env holds ``AIRFLOW_CONN_AWS_DEFAULT``, ``AIRFLOW_CONN_AWS_FREEWHEEL`` and
-    ``ADTECH_SANDBOX_S3_URL``.
+    ``ADTECH_SANDBOX_S3_URL``. Needs the ``sandbox`` extra (moto's server).
     """
     import logging
 
+    require_moto()
     import boto3
     from moto.server import ThreadedMotoServer
 

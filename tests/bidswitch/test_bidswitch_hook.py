@@ -145,8 +145,8 @@ def test_retries_are_bounded(sandbox, monkeypatch):
 
 def test_keycloak_variant_refreshes_after_a_refused_token(sandbox, monkeypatch):
     use_connection(sandbox, monkeypatch,
-                   token_url=f"{sandbox.url}/auth/realms/bidswitch/protocol/openid-connect/token",
-                   token_client_id="public-client", token_scope="")
+                   auth_url=f"{sandbox.url}/auth/realms/bidswitch/protocol/openid-connect/token",
+                   auth_client_id="public-client", auth_scope="")
     hook = make_hook()
     hook.upload_report(load("minimal_report"), "abc")
     sandbox.tokens.expire("bidswitch")          # access tokens only; the refresh token stays valid

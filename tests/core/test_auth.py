@@ -81,8 +81,8 @@ def test_bidswitch_keycloak_variant_uses_its_refresh_token(sandbox, monkeypatch)
     key = "AIRFLOW_CONN_BIDSWITCH_DEFAULT"
     conn = json.loads(os.environ[key])
     conn["extra"].update(
-        token_url=f"{sandbox.url}/auth/realms/bidswitch/protocol/openid-connect/token",
-        token_client_id="public-client", token_scope="",
+        auth_url=f"{sandbox.url}/auth/realms/bidswitch/protocol/openid-connect/token",
+        auth_client_id="public-client", auth_scope="",
     )
     monkeypatch.setenv(key, json.dumps(conn))
     sandbox.configure("bidswitch", keycloak_ttl=0)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from airflow_provider_adtech import get_provider_info
+from airflow_provider_adtech.connection_fields import fields_for
 
 
 def _import(dotted: str):
@@ -24,7 +25,9 @@ def test_provider_info_lists_five_connection_types_with_fields():
         assert hook_cls.conn_type == conn_type
         assert hook_cls.default_conn_name.endswith("_default")
         assert spec["hook-name"] == hook_cls.hook_name
-        assert "connect_timeout" in spec["conn-fields"]
+        assert set(spec["conn-fields"]) == {n for n, f in fields_for(conn_type).items() if f.get("form")}
+        for integration in info["integrations"]:
+            assert integration["external-doc-url"].startswith("https://")
         assert spec["ui-field-behaviour"]["relabeling"]["login"]
         behaviour = hook_cls.get_ui_field_behaviour()
         assert behaviour["hidden_fields"] == spec["ui-field-behaviour"]["hidden-fields"]
