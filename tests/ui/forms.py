@@ -47,7 +47,8 @@ class Airflow3Form:
         return self.page.get_by_role("dialog")
 
     def login(self) -> None:
-        pass  # SimpleAuthManager with every user an admin
+        # SimpleAuthManager with every user an admin: the first visit signs in and lands on Home
+        self.page.goto(self.ui.base + "/", wait_until="networkidle")
 
     def open_add(self, conn_id: str, conn_type: str, hook_name: str) -> None:
         self.page.goto(self.ui.base + "/connections", wait_until="networkidle")
@@ -119,8 +120,13 @@ class Airflow3Form:
 
     def test_after_save(self, conn_id: str, stored: dict[str, Any]) -> tuple[bool, str]:
         row = self._row(conn_id)
+        button = row.get_by_role("button", name="Test Connection")
+        if button.count() == 0:  # Airflow 3.0's UI has no Test button
+            self.notes.append("no Test button in this Airflow's UI: tested through "
+                              "POST /api/v2/connections/test")
+            return self._test_endpoint(conn_id, stored)
         with self.page.expect_response(lambda r: r.url.endswith("/api/v2/connections/test")) as info:
-            row.get_by_role("button", name="Test Connection").click()
+            button.click()
         resp = info.value
         body = resp.json()
         if resp.status == 200:
@@ -129,14 +135,18 @@ class Airflow3Form:
         if resp.status == 400 and AIRFLOW3_PORT_ZERO_REFUSAL in detail:
             self.notes.append(f"Test button: HTTP 400 {detail!r} (Airflow's port-0 bug); "
                               "tested through POST /api/v2/connections/test with the credentials")
-            status, answer = self.ui.api("POST", "/connections/test", {
-                "connection_id": conn_id, "conn_type": stored["conn_type"], "host": stored.get("host"),
-                "login": stored.get("login"), "password": stored.get("password"),
-                "extra": json.dumps(stored["extra_dejson"]),
-            })
-            assert status == 200, f"the test endpoint answered {status}: {answer}"
-            return bool(answer.get("status")), str(answer.get("message"))
+            return self._test_endpoint(conn_id, stored)
         raise AssertionError(f"the Test button's request answered {resp.status}: {body}")
+
+    def _test_endpoint(self, conn_id: str, stored: dict[str, Any]) -> tuple[bool, str]:
+        """What the form would send: the stored connection, credentials included."""
+        status, answer = self.ui.api("POST", "/connections/test", {
+            "connection_id": conn_id, "conn_type": stored["conn_type"], "host": stored.get("host"),
+            "login": stored.get("login"), "password": stored.get("password"),
+            "extra": json.dumps(stored["extra_dejson"]),
+        })
+        assert status == 200, f"the test endpoint answered {status}: {answer}"
+        return bool(answer.get("status")), str(answer.get("message"))
 
     def open_edit(self, conn_id: str, stored: dict[str, Any]) -> None:
         self._row(conn_id).get_by_role("button", name="Edit Connection").click()

@@ -135,7 +135,7 @@ def test_connection_form(conn_type, airflow_ui, browser_context, ui_output, timi
     page = browser_context.new_page()
     form = (Airflow3Form if ui.major >= 3 else Airflow2Form)(page, ui)
     try:
-        if ui.major < 3 and not getattr(browser_context, "_adtech_logged_in", False):
+        if not getattr(browser_context, "_adtech_logged_in", False):
             form.login()
             browser_context._adtech_logged_in = True
 
