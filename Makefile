@@ -40,8 +40,9 @@ $(VENV2)/.installed: pyproject.toml
 ## Airflow 3.0 and 3.2 do not cap the web stack of their execution API, and its newer releases
 ## break every task (3.0: a 422 with FastAPI >= 0.118; 3.2: a KeyError 'svcs_registry'). Airflow's
 ## constraints file pins them for a user, and cannot be fetched here: 3.0 gets the two pins that
-## fix it, 3.2 the packages as they were on its release day (uv's --exclude-newer).
-PINS_3.0 = "fastapi[standard]<0.118" "cadwyn<6"
+## fix it, 3.2 the packages as they were on its release day (uv's --exclude-newer). Airflow 3.0
+## builds providers' connection forms from WTForms only with the FAB provider installed.
+PINS_3.0 = "fastapi[standard]<0.118" "cadwyn<6" apache-airflow-providers-fab
 UV_ARGS_3.2 = --exclude-newer 2026-05-30T00:00:00Z
 
 ## One environment per other Airflow minor: .venv-airflow-3.0.6, ...
