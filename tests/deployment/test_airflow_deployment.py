@@ -13,11 +13,14 @@ Run it alone with ``python -m pytest -m deployment`` (Airflow 3 only).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from importlib.metadata import version
 
 import pytest
+from cryptography.fernet import Fernet
 
+from airflow_provider_adtech.hooks.token_cache import FERNET_PREFIX
 from deployment_harness import CELERY_DAG_FILES, EXAMPLE_DAGS, all_files, dag_files, readable_log, scan_for_secrets
 
 AIRFLOW_3 = int(version("apache-airflow").split(".")[0]) >= 3
@@ -89,8 +92,24 @@ def test_ispot_token_requested_once_across_all_task_processes(deployed_examples)
     assert ispot_calls, "no example DAG called iSpot"
     assert journal.count("ispot.token") == 1, [(e.route, e.status) for e in journal.entries("ispot.*")]
     token = next(t.value for t in sandbox.tokens._tokens.values() if t.vendor == "ispot")
-    cached = [p for p in deployed_examples.token_cache_dir.glob("*.json") if token in p.read_text()]
-    assert len(cached) == 1, sorted(p.name for p in deployed_examples.token_cache_dir.iterdir())
+    files = sorted(deployed_examples.token_cache_dir.glob("*.json"))
+    # at rest the token is encrypted with the deployment's Fernet key (its airflow.cfg has one)
+    assert not any(token.encode() in p.read_bytes() for p in files), "a token file holds the token in clear"
+    fernet = Fernet(_fernet_key(deployed_examples.run.home))
+    cached = [p for p in files if p.read_bytes().startswith(FERNET_PREFIX)
+              and token in fernet.decrypt(p.read_bytes()[len(FERNET_PREFIX):]).decode()]
+    assert len(cached) == 1, [p.name for p in files]
+
+
+def _fernet_key(home) -> str:
+    """``[core] fernet_key`` of the deployment (written into its airflow.cfg by ``airflow db migrate``)."""
+    import configparser
+
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(home / "airflow.cfg")
+    key = os.environ.get("AIRFLOW__CORE__FERNET_KEY") or cfg.get("core", "fernet_key", fallback="")
+    assert key, "the deployment has no Fernet key"
+    return key
 
 
 def test_iqm_login_shared_by_every_task_process(deployed_examples):
