@@ -12,7 +12,8 @@ BidSwitch handled. ``check_handled`` makes the run fail if BidSwitch did not han
 every seat of the day.
 
 BidSwitch processes only the last report uploaded on a calendar day, so back-fills
-belong in one run with several report days (``report_dates="2026-11-01..2026-11-07"``),
+belong in one run with several report days (e.g. the week before the run,
+``report_dates="{{ macros.ds_add(ds, -6) }}..{{ ds }}"``),
 not in several runs on the same day.
 
 Connection: ``bidswitch_default`` (type ``bidswitch``). The platform name is a DAG
