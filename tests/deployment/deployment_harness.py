@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from airflow_launch import AIRFLOW_LAUNCH
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = ROOT / "example_dags"
 #: yesterday (UTC), from the clock: the vendors' date rules (iSpot's reprocessing window, IQM
@@ -43,18 +45,6 @@ EXAMPLE_DAGS = ROOT / "example_dags"
 LOGICAL_DATE = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
-# Runs each command with "SIGTERM me when my parent dies" (Linux prctl PR_SET_PDEATHSIG), so a
-# test process killed outright (CI timeout, SIGKILL) still takes the deployment down with it.
-_LAUNCH = (
-    "import ctypes, os, signal, sys\n"
-    "try:\n"
-    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"
-    "except (OSError, AttributeError):\n"
-    "    pass\n"
-    "if os.getppid() != int(sys.argv[1]):\n"
-    "    sys.exit('parent already gone')\n"
-    "os.execv(sys.executable, [sys.executable, '-m', 'airflow', *sys.argv[2:]])\n"
-)
 TERMINAL_RUN_STATES = {"success", "failed"}
 FAILING_TASK_STATES = {"failed", "up_for_retry", "upstream_failed"}
 
@@ -198,7 +188,7 @@ class AirflowDeployment:
             # the first command leads a new process group, the others join it
             kwargs: dict[str, Any] = {"process_group": 0 if self.pgid is None else self.pgid}
             p = subprocess.Popen(
-                [sys.executable, "-c", _LAUNCH, str(os.getpid()), *args],
+                [sys.executable, "-c", AIRFLOW_LAUNCH, str(os.getpid()), *args],
                 env={**self.env, **self.command_env(name)}, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, cwd=self.home, **kwargs,
             )

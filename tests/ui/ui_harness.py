@@ -26,6 +26,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from airflow_launch import AIRFLOW_LAUNCH
+
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 BROWSER_ARGS = [
@@ -36,17 +38,6 @@ BROWSER_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# "SIGTERM me when my parent dies" (Linux prctl PR_SET_PDEATHSIG), then become `airflow ...`
-_LAUNCH = (
-    "import ctypes, os, signal, sys\n"
-    "try:\n"
-    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"
-    "except (OSError, AttributeError):\n"
-    "    pass\n"
-    "if os.getppid() != int(sys.argv[1]):\n"
-    "    sys.exit('parent already gone')\n"
-    "os.execv(sys.executable, [sys.executable, '-m', 'airflow', *sys.argv[2:]])\n"
-)
 
 
 class UIError(RuntimeError):
@@ -181,7 +172,7 @@ class AirflowUI:
         out = open(self.log_path, "wb")  # noqa: SIM115 - the child holds it; closed right after Popen
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _LAUNCH, str(os.getpid()), *command],
+                [sys.executable, "-c", AIRFLOW_LAUNCH, str(os.getpid()), *command],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=self.home, start_new_session=True,
             )
