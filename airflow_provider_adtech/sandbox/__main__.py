@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from airflow_provider_adtech.sandbox._extra import SandboxExtraMissing
-    from airflow_provider_adtech.sandbox.core import SandboxServer
+    from airflow_provider_adtech.sandbox.server import SandboxServer
 
     if args.s3:
         from airflow_provider_adtech.sandbox.s3 import require_moto

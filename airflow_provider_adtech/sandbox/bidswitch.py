@@ -34,7 +34,8 @@ import math
 import re
 from typing import Any
 
-from airflow_provider_adtech.sandbox.core import Request, Response, VendorSandbox, route
+from airflow_provider_adtech.sandbox.vendor import VendorSandbox
+from airflow_provider_adtech.sandbox.web import Request, Response, route
 
 SCOPE = "service_id=api.bidswitch.com"
 #: platform names the sandbox knows: the document's examples and the sandbox's own
@@ -171,7 +172,7 @@ class BidSwitchSandbox(VendorSandbox):
         """The account of the form's username and password (None: no such account)."""
         return self.account_for(username=form.get("username"), password=form.get("password"))
 
-    @route("POST", r"/oauth2/token/?", "bidswitch.token")
+    @route("POST", "/oauth2/token/", "bidswitch.token", strict_slashes=False)
     def token(self, req: Request) -> Response:
         """The document's uauth endpoint: password grant with ``scope=service_id=api.bidswitch.com``."""
         form = req.form()
@@ -187,7 +188,7 @@ class BidSwitchSandbox(VendorSandbox):
         return Response.json(200, {"token_type": "Bearer", "scope": SCOPE, "access_token": tok.value,
                                    "expires_in": int(self.settings.get("token_ttl", self.token_ttl))})
 
-    @route("POST", r"/auth/realms/bidswitch/protocol/openid-connect/token", "bidswitch.keycloak_token")
+    @route("POST", "/auth/realms/bidswitch/protocol/openid-connect/token", "bidswitch.keycloak_token")
     def keycloak_token(self, req: Request) -> Response:
         """Keycloak variant: ``client_id=public-client``, password or refresh_token grant."""
         form = req.form()
@@ -225,10 +226,10 @@ class BidSwitchSandbox(VendorSandbox):
     def _today(self) -> str:
         return str(self.settings.get("today") or dt.datetime.now(dt.timezone.utc).date().isoformat())
 
-    @route("POST", r"/discrepancy-check/v1\.0/([^/]+)/([^/]+)/upload-report/", "bidswitch.upload")
+    @route("POST", "/discrepancy-check/v1.0/<ptype>/<pname>/upload-report/", "bidswitch.upload")
     def upload(self, req: Request) -> Response:
         """Upload a discrepancy report (document: "Uploading a Discrepancy Report")."""
-        ptype, pname = req.match.group(1), req.match.group(2)
+        ptype, pname = req.params["ptype"], req.params["pname"]
         meta = req.meta
         meta.update({"platform_type": ptype, "platform_name": pname,
                      "content_type": req.header("Content-Type"), "accept": req.header("Accept")})

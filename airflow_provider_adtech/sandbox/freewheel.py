@@ -22,7 +22,8 @@ import re
 import time
 from typing import Any
 
-from airflow_provider_adtech.sandbox.core import Request, Response, VendorSandbox, route
+from airflow_provider_adtech.sandbox.vendor import VendorSandbox
+from airflow_provider_adtech.sandbox.web import Request, Response, route
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -128,7 +129,7 @@ class FreeWheelSandbox(VendorSandbox):
                 "failed_records": len(self.failed),
             }
 
-    @route("POST", r"/auth/token", "freewheel.token")
+    @route("POST", "/auth/token", "freewheel.token")
     def token(self, req: Request) -> Response:
         limit = self.settings.get("token_rate_limit", self.token_rate_limit)
         wait = self.rate_limited(f"token:{req.client}", limit, 1.0)
@@ -146,7 +147,7 @@ class FreeWheelSandbox(VendorSandbox):
                                    "created_at": int(time.time()),
                                    "expires_in": int(self.settings.get("token_ttl", self.token_ttl))})
 
-    @route("GET", r"/auth/token/info", "freewheel.token_info")
+    @route("GET", "/auth/token/info", "freewheel.token_info")
     def token_info(self, req: Request) -> Response:
         tok = self.bearer_ok(req)
         if tok is None:
@@ -154,7 +155,7 @@ class FreeWheelSandbox(VendorSandbox):
         return Response.json(200, {"resource_owner_id": tok.subject,
                                    "expires_in": int(tok.expires_at - time.time())})
 
-    @route("POST", r"/services/v4/linear[_-]orders", "freewheel.linear_orders")
+    @route("POST", '/services/v4/<any("linear_orders", "linear-orders"):spelling>', "freewheel.linear_orders")
     def linear_orders(self, req: Request) -> Response:
         if self.bearer_ok(req) is None:
             return Response.json(401, {"error": "invalid_token"})

@@ -34,7 +34,8 @@ import time
 import zipfile
 from typing import IO, Any
 
-from airflow_provider_adtech.sandbox.core import Request, Response, VendorSandbox, route
+from airflow_provider_adtech.sandbox.vendor import VendorSandbox
+from airflow_provider_adtech.sandbox.web import Request, Response, route
 
 MSG_CREATED = "Uploaded. Our team will process your request soon! Thank you."
 MSG_CONTENT_TYPE = "The content type request is not valid."
@@ -198,7 +199,7 @@ class IspotSandbox(VendorSandbox):
                 "duplicates": list(self.duplicates),
             }
 
-    @route("POST", r"/v4/oauth2/token", "ispot.token")
+    @route("POST", "/v4/oauth2/token", "ispot.token")
     def token(self, req: Request) -> Response:
         """Client-credentials grant: form ``client_id``, ``client_secret``, ``grant_type``."""
         form = req.form()
@@ -206,16 +207,16 @@ class IspotSandbox(VendorSandbox):
             return Response.json(400, {"error": "unsupported_grant_type",
                                        "message": "grant_type must be client_credentials"})
         account = self.account_for(client_id=form.get("client_id"), client_secret=form.get("client_secret"))
-        req.meta["token_account"] = account  # type: ignore[attr-defined]
+        req.meta["token_account"] = account
         if account is None:
             return Response.json(401, {"error": "invalid_client", "message": "Unauthorized"})
         tok = self.issue_token(subject=form["client_id"], account=account)
         ttl = int(round(tok.expires_at - time.time()))
         return Response.json(200, {"token_type": "Bearer", "expires_in": ttl, "access_token": tok.value})
 
-    @route("POST", r"/v4/metrics/conversions", "ispot.upload")
+    @route("POST", "/v4/metrics/conversions", "ispot.upload")
     def upload(self, req: Request) -> Response:
-        meta = req.meta  # type: ignore[attr-defined]
+        meta = req.meta
         bearer = self.bearer_ok(req)
         if not bearer:
             meta["outcome"] = "unauthorized"

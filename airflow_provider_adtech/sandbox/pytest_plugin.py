@@ -22,7 +22,7 @@ except ImportError as _exc:
 
 @pytest.fixture(scope="session")
 def adtech_sandbox_server():
-    from airflow_provider_adtech.sandbox.core import SandboxServer
+    from airflow_provider_adtech.sandbox.server import SandboxServer
 
     server = SandboxServer().start()
     yield server
