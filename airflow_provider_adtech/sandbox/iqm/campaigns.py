@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from airflow_provider_adtech.sandbox.iqm.data import CAMPAIGN_FIELDS, STATUS_ORDER
-from airflow_provider_adtech.sandbox.iqm.rows import bid_problem, error, ints, not_found, public, strs
+from airflow_provider_adtech.sandbox.iqm.rows import bid_problem, error, ints, public, reason, strs
 from airflow_provider_adtech.sandbox.web import Request, Response, route
 
 
@@ -175,6 +175,15 @@ class IqmCampaigns:
         return Response.json(200, {"success": True, "data": data})
 
     # ------------------------------------------------------------------ campaigns: changes
+    def _live(self, ids: list[int], reasons: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The campaigns of ``ids`` that exist, in order; a "campaign not found" reason for the others."""
+        for cid in ids:
+            c = self.campaigns.get(cid)
+            if c is None or c["status"] == "deleted":
+                reasons.append(reason(cid, "campaign not found"))
+            else:
+                yield cid, c
+
     @route("PATCH", "/api/v3/cmp/campaign/update-name/<int:campaign_id>", "iqm.campaign_update_name")
     def campaign_update_name(self, req: Request) -> Response:
         body, err = self.checked_body(req)
@@ -196,12 +205,10 @@ class IqmCampaigns:
     def campaigns_update_end_date(self, req: Request) -> Response:
         """``endDate`` (Unix seconds) for ``campaignIds``; campaigns that would end before they start are
         refused per campaign (``status: false`` with ``reason``), the others changed."""
-        body, err = self.checked_body(req)
-        if err:
-            return err
-        ids = ints(body.get("campaignIds"))
-        if not ids:
-            return error(400, "campaignIds is required", "campaignIds")
+        got = self.checked_ids(req, "campaignIds")
+        if isinstance(got, Response):
+            return got
+        body, ids = got
         end = body.get("endDate")
         if not isinstance(end, int) or isinstance(end, bool) or end <= 0:
             return error(400, "endDate must be a Unix timestamp", "endDate")
@@ -211,13 +218,10 @@ class IqmCampaigns:
             return error(400, "endDate must be in the future", "endDate")
         reasons, modified = [], []
         with self.lock:
-            for cid in ids:
-                c = self.campaigns.get(cid)
-                if c is None or c["status"] == "deleted":
-                    reasons.append(not_found(cid))
-                elif c["startTime"] and end <= c["startTime"]:
-                    reasons.append({"errorMessage": "end date cannot be before the campaign start date",
-                                    "id": str(cid), "campaignName": c["campaignName"]})
+            for cid, c in self._live(ids, reasons):
+                if c["startTime"] and end <= c["startTime"]:
+                    reasons.append(reason(cid, "end date cannot be before the campaign start date",
+                                          c["campaignName"]))
                 else:
                     c["endTime"] = end
                     modified.append(cid)
@@ -237,16 +241,14 @@ class IqmCampaigns:
         breaks their rules are refused with the document's reasons ("max bid cannot be less than
         minimum bid 3.0", "For given campaign_type max bid cannot be less than 1.00 or greater than
         1000."); the others are changed and listed in ``modified_data``."""
-        body, err = self.checked_body(req)
-        if err:
-            return err
-        ids = ints(body.get("campaignIds"))
-        if not ids:
-            return error(400, "campaignIds is required", "campaignIds")
+        got = self.checked_ids(req, "campaignIds")
+        if isinstance(got, Response):
+            return got
+        body, ids = got
         kind = body.get("totalBudgetUpdateType", "change")
         if kind not in ("change", "addition", "distribution"):
             return error(400, "totalBudgetUpdateType must be one of change, addition, distribution",
-                          "totalBudgetUpdateType")
+                         "totalBudgetUpdateType")
         values: dict[str, float] = {}
         for key in ("totalBudget", "dailyBudget", "maxBid"):
             if body.get(key) is not None:
@@ -258,15 +260,10 @@ class IqmCampaigns:
             return error(400, "one of totalBudget, dailyBudget, maxBid is required")
         reasons, modified = [], []
         with self.lock:
-            for cid in ids:
-                c = self.campaigns.get(cid)
-                if c is None or c["status"] == "deleted":
-                    reasons.append(not_found(cid))
-                    continue
+            for cid, c in self._live(ids, reasons):
                 problem = bid_problem(c, values.get("maxBid"))
                 if problem:
-                    reasons.append({"errorMessage": problem, "id": str(cid),
-                                    "campaignName": c["campaignName"]})
+                    reasons.append(reason(cid, problem, c["campaignName"]))
                     continue
                 if "totalBudget" in values:
                     if kind == "change":

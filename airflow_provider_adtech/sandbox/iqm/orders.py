@@ -197,7 +197,7 @@ class IqmOrders:
             stray = [cid for cid in wanted if cid not in own]
             if stray:
                 return error(400, f"campaigns {stray} are not in Insertion Order {src['ioId']}",
-                              "ioExistingCampaignIds")
+                             "ioExistingCampaignIds")
             new_io = self.next_io_id
             self.next_io_id += 1
             self.ios[new_io] = dict(src, ioId=new_io, ioName=f"{src['ioName']} copy",
@@ -220,12 +220,10 @@ class IqmOrders:
     @route("POST", "/api/v3/cmp/io/delete", "iqm.io_delete")
     def io_delete(self, req: Request) -> Response:
         """Delete IOs and all campaigns attached to them."""
-        body, err = self.checked_body(req)
-        if err:
-            return err
-        ids = ints(body.get("ioIdsList"))
-        if not ids:
-            return error(400, "ioIdsList is required", "ioIdsList")
+        got = self.checked_ids(req, "ioIdsList")
+        if isinstance(got, Response):
+            return got
+        body, ids = got
         with self.lock:
             if (err := self.missing_ios(ids)) is not None:
                 return err
@@ -262,13 +260,11 @@ class IqmOrders:
     @route("PATCH", "/api/v3/cmp/io/update-end-date", "iqm.io_update_end_date")
     def io_update_end_date(self, req: Request) -> Response:
         """``ioIdsList`` + ``ioEndTime`` (epoch milliseconds)."""
-        body, err = self.checked_body(req, need_host=False)
-        if err:
-            return err
-        ids = ints(body.get("ioIdsList"))
+        got = self.checked_ids(req, "ioIdsList", need_host=False)
+        if isinstance(got, Response):
+            return got
+        body, ids = got
         end = body.get("ioEndTime")
-        if not ids:
-            return error(400, "ioIdsList is required", "ioIdsList")
         if not isinstance(end, int) or end < 100_000_000_000:
             return error(400, "ioEndTime must be a Unix epoch in milliseconds", "ioEndTime")
         with self.lock:
@@ -283,14 +279,12 @@ class IqmOrders:
     @route("PATCH", "/api/v3/cmp/io/update-budget", "iqm.io_update_budget")
     def io_update_budget(self, req: Request) -> Response:
         """``ioIdsList`` + ``budget`` + ``budgetUpdateType`` (``add`` adds, ``change`` replaces)."""
-        body, err = self.checked_body(req, need_host=False)
-        if err:
-            return err
-        ids = ints(body.get("ioIdsList"))
+        got = self.checked_ids(req, "ioIdsList", need_host=False)
+        if isinstance(got, Response):
+            return got
+        body, ids = got
         budget = body.get("budget")
         kind = body.get("budgetUpdateType")
-        if not ids:
-            return error(400, "ioIdsList is required", "ioIdsList")
         if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0:
             return error(400, "budget must be a positive number", "budget")
         if kind not in ("add", "change"):

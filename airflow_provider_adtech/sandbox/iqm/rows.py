@@ -95,6 +95,6 @@ def first(rows: list[dict], key: str, ids: list[int]) -> list[dict]:
 
 
 
-def not_found(cid: int) -> dict[str, Any]:
-    """The reason of a partial failure for campaign ``cid``, which does not exist."""
-    return {"errorMessage": "campaign not found", "id": str(cid), "campaignName": None}
+def reason(cid: int, message: str, name: str | None = None) -> dict[str, Any]:
+    """Why campaign ``cid`` (named ``name``) was refused in a call that changed the others."""
+    return {"errorMessage": message, "id": str(cid), "campaignName": name}

@@ -9,7 +9,7 @@ from typing import Any
 from airflow_provider_adtech.sandbox.iqm.campaigns import IqmCampaigns
 from airflow_provider_adtech.sandbox.iqm.data import MAX_ROWS, SEED_CAMPAIGNS, SEED_GROUPS, SEED_IOS
 from airflow_provider_adtech.sandbox.iqm.orders import IqmOrders
-from airflow_provider_adtech.sandbox.iqm.rows import error, public
+from airflow_provider_adtech.sandbox.iqm.rows import error, ints, public
 from airflow_provider_adtech.sandbox.vendor import VendorSandbox
 from airflow_provider_adtech.sandbox.web import Request, Response, route
 
@@ -210,6 +210,16 @@ class IqmSandbox(IqmCampaigns, IqmOrders, VendorSandbox):
         if (err := self.check(req, need_host)) is not None:
             return None, err
         return self._body(req)
+
+    def checked_ids(self, req: Request, key: str, need_host: bool = True) -> tuple[dict[str, Any], list[int]] | Response:
+        """The JSON body of a call that passed :meth:`check` and the ids of its ``key``, or the refusal."""
+        body, err = self.checked_body(req, need_host)
+        if err:
+            return err
+        ids = ints(body.get(key))
+        if not ids:
+            return error(400, f"{key} is required", key)
+        return body, ids
 
     def paged_list(self, req: Request) -> tuple[dict[str, Any], int, int] | Response:
         """The JSON body and ``(start, size)`` of a list call (``X-IAA-HOST`` not needed), or the refusal."""

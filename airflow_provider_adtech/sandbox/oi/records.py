@@ -54,6 +54,13 @@ class OiRecords:
         req.meta["refused"] = problem
         return self.save_failed(problem)
 
+    def _list(self, req: Request, table: dict[int, dict], out: Callable[[dict], dict]) -> Response:
+        """GET of every row of ``table`` (a bare JSON array)."""
+        if not self.authorized(req):
+            return self.unauthorized()
+        with self.lock:
+            return Response.json(200, [out(row) for row in table.values()])
+
     def _read(self, req: Request, what: str, table: dict[int, dict], out: Callable[[dict], dict]) -> Response:
         """GET of one ``what`` by the path's id."""
         if not self.authorized(req):
@@ -133,10 +140,7 @@ class OiRecords:
 
     @route("GET", "/v1/publishers/", "oi.publishers.list")
     def list_publishers(self, req: Request) -> Response:
-        if not self.authorized(req):
-            return self.unauthorized()
-        with self.lock:
-            return Response.json(200, list(self.publishers.values()))
+        return self._list(req, self.publishers, dict)
 
     @route("GET", "/v1/publishers/<id>", "oi.publishers.get", **_ID)
     def get_publisher(self, req: Request) -> Response:
@@ -219,10 +223,7 @@ class OiRecords:
 
     @route("GET", "/v1/placements/", "oi.placements.list")
     def list_placements(self, req: Request) -> Response:
-        if not self.authorized(req):
-            return self.unauthorized()
-        with self.lock:
-            return Response.json(200, [self._placement_out(p) for p in self.placements.values()])
+        return self._list(req, self.placements, self._placement_out)
 
     @route("GET", "/v1/placements/<id>", "oi.placements.get", **_ID)
     def get_placement(self, req: Request) -> Response:
