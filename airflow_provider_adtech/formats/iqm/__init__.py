@@ -31,16 +31,8 @@ from airflow_provider_adtech.formats.iqm.changes import (
     read_changes,
 )
 from airflow_provider_adtech.formats.iqm.schema import (
-    CAMPAIGN_FIELDS,
-    CAMPAIGN_STATUSES,
-    IO_BUDGET_TYPE_BUDGET,
-    IO_BUDGET_UPDATE_TYPES,
-    IO_CREATE_REQUIRED,
-    IO_FIELDS,
-    MAX_PAGE_SIZE,
-    PAGING_KEYS,
-    TOTAL_BUDGET_UPDATE_TYPES,
-)
+    CAMPAIGN_FIELDS, CAMPAIGN_STATUSES, IO_BUDGET_TYPE_BUDGET, IO_BUDGET_UPDATE_TYPES, IO_CREATE_REQUIRED,
+    IO_FIELDS, MAX_PAGE_SIZE, PAGING_KEYS, TOTAL_BUDGET_UPDATE_TYPES)
 from airflow_provider_adtech.formats.iqm.validate import ValidatedAction, validate_action
 
 __all__ = [

@@ -10,16 +10,8 @@ from typing import Any
 from airflow_provider_adtech.formats.errors import ProblemCollector
 from airflow_provider_adtech.formats.iqm.actions import ACTIONS, ActionSpec, check_action_at_parse
 from airflow_provider_adtech.formats.iqm.schema import (
-    CAMPAIGN_FIELDS,
-    CAMPAIGN_STATUSES,
-    IO_BUDGET_TYPE_BUDGET,
-    IO_BUDGET_UPDATE_TYPES,
-    IO_CREATE_REQUIRED,
-    IO_FIELDS,
-    MAX_PAGE_SIZE,
-    PAGING_KEYS,
-    TOTAL_BUDGET_UPDATE_TYPES,
-)
+    CAMPAIGN_FIELDS, CAMPAIGN_STATUSES, IO_BUDGET_TYPE_BUDGET, IO_BUDGET_UPDATE_TYPES, IO_CREATE_REQUIRED,
+    IO_FIELDS, MAX_PAGE_SIZE, PAGING_KEYS, TOTAL_BUDGET_UPDATE_TYPES)
 from airflow_provider_adtech.formats.iqm.values import _Checker
 
 
