@@ -1,5 +1,7 @@
-"""IQM answers: the error text of an envelope, the rows and counts of a list answer, and the
-errors IQM's calls raise (partly refused changes, outcome unknown, incomplete lists)."""
+"""IQM answers: envelope error text, rows and counts of list answers, and the errors of calls.
+
+The errors: partly refused changes, outcome unknown, incomplete lists.
+"""
 
 from __future__ import annotations
 

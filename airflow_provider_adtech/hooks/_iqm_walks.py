@@ -1,5 +1,7 @@
-"""IQM list walks (every page, checked against the total IQM reports) and the check of
-bulk changes that IQM refused for some campaigns."""
+"""IQM list walks checked against the total IQM reports, and the check of partly refused changes.
+
+A walk reads every page; a bulk change that IQM refused for some campaigns raises.
+"""
 
 from __future__ import annotations
 

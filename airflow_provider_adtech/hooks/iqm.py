@@ -1,5 +1,8 @@
-"""IQM API hook: login with Basic client credentials, refresh token, workspace headers,
-and every endpoint of IQM's Campaign API guide (``iqm-campaign-api.txt``).
+"""IQM API hook: Basic-credential login, refresh token, workspace headers and every endpoint.
+
+The endpoints are those of IQM's Campaign API guide (``iqm-campaign-api.txt``); the list
+walks and the insertion-order endpoints live in ``_iqm_walks`` and ``_iqm_orders``, the
+answer shapes and errors in ``_iqm_answers``.
 
 The guide's answers come in three envelopes, unwrapped in one place
 (:meth:`IqmHook.unwrap`): ``{"success": ..., "data": ...}``, ``{"statusCode": ...,

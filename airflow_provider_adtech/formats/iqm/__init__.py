@@ -1,5 +1,7 @@
-"""IQM campaign and insertion-order requests: the actions, their parameters and the
-rules from IQM's Campaign API guide (``iqm-campaign-api.txt``) checked before any call.
+"""IQM campaign and insertion-order requests: the actions, their parameters and their rules.
+
+The rules come from IQM's Campaign API guide (``iqm-campaign-api.txt``) and are checked
+before any call.
 
 Pure Python (no Airflow, no ``requests``). The operator hands every parameter to
 :func:`validate_action`, which collects all problems at once and returns the

@@ -1,5 +1,4 @@
-"""The operator's actions (one IQM endpoint each), their parameters and the checks made
-when the DAG is parsed."""
+"""The operator's actions (one IQM endpoint each), their parameters and parse-time checks."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Checks of single values (ids, amounts, epoch times, names, choices, JSON objects) that
-collect problems and note every value sent in another form than given."""
+"""Checks of single IQM values: ids, amounts, epoch times, names, choices, JSON objects.
+
+They collect problems and note every value sent in another form than given.
+"""
 
 from __future__ import annotations
 

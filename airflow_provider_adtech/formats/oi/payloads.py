@@ -1,5 +1,7 @@
-"""Payload files of publishers and placements (.json, .jsonl/.ndjson, .csv): reading and
-checking every record, with the line it starts on."""
+"""Payload files of publishers and placements (.json, .jsonl/.ndjson, .csv), read and checked.
+
+Every record comes with the line it starts on; all problems are reported at once.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Report queries: the documented parameters (summary or custom mode, ids, fields, groupby,
-paging) and their checks before any request."""
+"""Report queries: the documented parameters, their checks and the validated request.
+
+Summary or custom mode, ids, fields, groupby and paging are checked before any request.
+"""
 
 from __future__ import annotations
 
