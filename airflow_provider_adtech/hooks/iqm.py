@@ -1,5 +1,8 @@
-"""IQM API hook: login with Basic client credentials, refresh token, workspace headers,
-and every endpoint of IQM's Campaign API guide (``iqm-campaign-api.txt``).
+"""IQM API hook: Basic-credential login, refresh token, workspace headers and every endpoint.
+
+The endpoints are those of IQM's Campaign API guide (``iqm-campaign-api.txt``); the list
+walks and the insertion-order endpoints live in ``_iqm_walks`` and ``_iqm_orders``, the
+answer shapes and errors in ``_iqm_answers``.
 
 The guide's answers come in three envelopes, unwrapped in one place
 (:meth:`IqmHook.unwrap`): ``{"success": ..., "data": ...}``, ``{"statusCode": ...,
@@ -21,155 +24,37 @@ from __future__ import annotations
 import base64
 import collections
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException
-from airflow_provider_adtech.exceptions import (
-    VendorApiError,
-    VendorAuthError,
-    VendorNoAnswer,
-    VendorOutcomeUnknown,
-    VendorTransportError,
+from airflow_provider_adtech.exceptions import VendorApiError, VendorAuthError, VendorTransportError
+from airflow_provider_adtech.hooks._iqm_answers import (  # noqa: F401 (names of this module's callers)
+    COUNT_KEYS,
+    FILTERED_COUNT_KEYS,
+    MAX_PAGE_SIZE,
+    NOT_REPEATED,
+    ROW_KEYS,
+    IqmListIncomplete,
+    IqmNoAnswer,
+    IqmOutcomeUnknown,
+    IqmPartialFailure,
+    Page,
+    _id_text,
+    campaign_label,
+    iqm_message,
+    refused_text,
+    rows_and_total,
 )
+from airflow_provider_adtech.hooks._iqm_orders import IqmInsertionOrders
+from airflow_provider_adtech.hooks._iqm_walks import IqmWalks
 from airflow_provider_adtech.hooks.base import AdtechHook, vendor_message_from
 from airflow_provider_adtech.hooks.token_cache import Token
 
-#: "at most 1000 rows a page"
-MAX_PAGE_SIZE = 1000
 #: IQM allows 20 requests a minute, then answers 429
 REQUESTS_PER_MINUTE = 20
 
-#: keys under which the guide's list answers carry their rows, in order of preference
-ROW_KEYS = ("data", "ioBasicDetailsList", "ioCampaignsList", "recordsList", "campaignGroupList", "list",
-            "records")
-#: keys that carry a row count (``recordsTotal`` is an object of totals on ``/io/campaigns/list``)
-COUNT_KEYS = ("filteredRecords", "recordsFiltered", "totalRecords", "recordsTotal", "totalCount")
-#: counts of the rows that match the request's filters: preferred over the others, which the
-#: document's samples show counting the whole workspace (``"totalRecords": 272`` beside
-#: ``"filteredRecords": 4``)
-FILTERED_COUNT_KEYS = ("filteredRecords", "recordsFiltered")
 
-NOT_REPEATED = ("not retried automatically because repeating it is not safe; the request may or may not "
-                "have been applied, check before running it again")
-
-
-class IqmPartialFailure(VendorApiError, AirflowFailException):
-    """IQM applied a change to some campaigns and refused it for others. Airflow does not retry
-    the task: repeating it would apply additive changes twice to the campaigns that took them.
-
-    ``failures``: ``[{"id", "campaignName", "errorMessage"}]`` as IQM gave them;
-    ``applied``: the ``modified_data`` entries of the campaigns that were changed.
-    """
-
-    def __init__(self, vendor: str, endpoint: str, status: int | None, vendor_message: str = "",
-                 hint: str = "", *, body: object | None = None, failures: list[dict] | None = None,
-                 applied: list[dict] | None = None):
-        self.failures = list(failures or [])
-        self.applied = list(applied or [])
-        super().__init__(vendor, endpoint, status, vendor_message, hint, body=body)
-
-
-class IqmOutcomeUnknown(VendorOutcomeUnknown):
-    """A call that is never repeated got no usable answer (connection dropped, no answer within
-    the read timeout, or ``5xx``): IQM may or may not have applied it. Airflow does not retry
-    the task, which would send the call again; check IQM before running it again."""
-
-
-class IqmNoAnswer(IqmOutcomeUnknown, VendorNoAnswer):
-    """:class:`IqmOutcomeUnknown` without any answer (connection dropped, read timeout)."""
-
-
-@dataclass
-class Page:
-    """One page of a list answer: its rows, the largest row count it reports, the unwrapped payload."""
-
-    rows: list[Any]
-    total: int | None
-    payload: Any
-    #: the key the total was read from (for messages)
-    total_key: str | None = None
-
-
-def iqm_message(body: Any) -> str:
-    """The error text of an IQM answer: every ``errorObjects`` entry (with its field), else the message."""
-    if isinstance(body, dict):
-        errs = body.get("errorObjects")
-        if isinstance(errs, list) and errs:
-            parts = []
-            for e in errs[:20]:
-                if isinstance(e, dict):
-                    text = str(e.get("error") or e.get("message") or e.get("reason") or e)
-                    fld = e.get("field")
-                    parts.append(f"{fld}: {text}" if fld else text)
-                else:
-                    parts.append(str(e))
-            return "; ".join(parts)
-        for key in ("message", "error", "errorMessage", "reason"):
-            if isinstance(body.get(key), str) and body[key]:
-                return body[key]
-        if isinstance(body.get("responseObject"), dict):
-            return iqm_message(body["responseObject"])
-    return str(body)[:500] if body is not None else ""
-
-
-def rows_and_total(payload: Any) -> tuple[list[Any], int | None]:
-    """Rows and the row count of an unwrapped list answer, whatever its shape: the filtered
-    count when the answer has one, else the largest count it reports."""
-    rows, total, _key = _rows_total_key(payload)
-    return rows, total
-
-
-def _rows_total_key(payload: Any) -> tuple[list[Any], int | None, str | None]:
-    if isinstance(payload, list):
-        return payload, None
-    if not isinstance(payload, dict):
-        return [], None
-    rows = None
-    for key in ROW_KEYS:
-        if isinstance(payload.get(key), list):
-            rows = payload[key]
-            break
-    if rows is None:
-        rows = next((v for v in payload.values() if isinstance(v, list)), [])
-    counts = {k: payload[k] for k in COUNT_KEYS
-              if isinstance(payload.get(k), int) and not isinstance(payload[k], bool)}
-    for key in FILTERED_COUNT_KEYS:
-        if key in counts:
-            return rows, counts[key], key
-    if not counts:
-        return rows, None, None
-    key = max(counts, key=lambda k: counts[k])
-    return rows, counts[key], key
-
-
-class IqmListIncomplete(VendorApiError):
-    """A list walk got fewer rows than the total IQM reported: nothing is returned rather than a
-    silently partial list. Reads are safe to repeat, so Airflow may retry the task."""
-
-
-def campaign_label(campaign_id: Any, name: Any) -> str:
-    """``campaign 42 (Spring)``, or ``campaign 42`` when IQM gave no name."""
-    return f"campaign {campaign_id} ({name})" if name not in (None, "") else f"campaign {campaign_id}"
-
-
-def refused_text(refused: int, sent: int | None, changed: int | None = None) -> str:
-    """What a partly refused change did: all refused, or how many were refused and changed."""
-    if sent is not None:
-        if refused >= sent:
-            return f"all {sent} campaign(s) were refused; none was changed"
-        return f"{refused} of {sent} campaign(s) were refused; the other {sent - refused} were changed"
-    if changed:
-        return f"{refused} campaign(s) were refused; IQM reports {changed} changed"
-    return f"{refused} campaign(s) were refused; IQM reports none changed"
-
-
-def _id_text(ids: Iterable[int]) -> str:
-    return ",".join(str(int(i)) for i in ids)
-
-
-class IqmHook(AdtechHook):
+class IqmHook(IqmInsertionOrders, IqmWalks, AdtechHook):
     """Talks to IQM's REST API.
 
     Authentication: ``POST /api/v3/ua/login`` with ``Authorization: Basic
@@ -356,110 +241,6 @@ class IqmHook(AdtechHook):
                                  "" if idempotent else NOT_REPEATED) from None
         return self.unwrap(body, endpoint, resp.status_code, idempotent=idempotent)
 
-    # ------------------------------------------------------------------ paging
-    def walk(self, fetch: Callable[[int, int, int], Page], page_size: int = MAX_PAGE_SIZE,
-             what: str = "rows") -> Iterator[Any]:
-        """Yield every row of a paged list. ``fetch(page_no, offset, page_size)`` returns one :class:`Page`.
-
-        For lists whose pages count their own rows. When IQM reports a total (the filtered
-        count first, see :data:`FILTERED_COUNT_KEYS`), the walk goes on until that many rows
-        arrived or a page is empty, and raises :class:`IqmListIncomplete` when fewer arrived:
-        never a silently partial list. Without a total, a page shorter than ``page_size``
-        is the last. A page identical to the previous one (paging ignored) is an error
-        rather than an endless loop.
-        """
-        page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-        page_no, seen, previous, last = 1, 0, None, None
-        progress = self.progress(what, unit="pages")
-        while True:
-            page = fetch(page_no, seen, page_size)
-            rows = page.rows
-            self._check_not_repeated(rows, previous, page_no, what)
-            if page.total is not None:
-                last = page
-            yield from rows
-            seen += len(rows)
-            progress.update(page_no, rows=seen, total=-(-last.total // page_size) if last is not None else None)
-            if not rows or (last is not None and seen >= last.total) or (last is None and len(rows) < page_size):
-                break
-            previous = rows
-            page_no += 1
-        progress.finish()
-        if last is not None and seen < last.total:
-            raise self._incomplete(what, f"{seen} of {last.total} row(s) arrived", last, page_no)
-
-    def _check_not_repeated(self, rows: list[Any], previous: list[Any] | None, page_no: int, what: str) -> None:
-        if rows and rows == previous:
-            raise VendorApiError(self.vendor, what, None, f"page {page_no} repeated page {page_no - 1}",
-                                 "the endpoint ignored the paging parameters")
-
-    def _incomplete(self, what: str, got: str, page: Page, pages: int) -> IqmListIncomplete:
-        return IqmListIncomplete(
-            self.vendor, what, 200, f"{got} (IQM reported {page.total_key} {page.total}) after {pages} page "
-            "request(s)", "the list is incomplete, so nothing is returned; the data may have changed during "
-            "the walk: the task may be retried")
-
-    def walk_grouped(self, fetch: Callable[[int, int, int], Page], page_size: int = MAX_PAGE_SIZE,
-                     what: str = "rows", group_key: str = "ioId", member_key: str = "campaigns",
-                     member_id: tuple[str, ...] = ("id", "campaignId")) -> list[dict]:
-        """Every group of a list of groups (an IO with its ``campaigns``), all pages, merged.
-
-        The document does not say whether ``noOfEntries`` counts groups or their members, so
-        the walk is right under both readings: a short page does not end it (only an empty
-        page, or as many groups as the reported total); a group continued on the next page
-        is merged into one (members once each, in order); and the result is compared with
-        the reported total, which must match the groups or the members that arrived, else
-        :class:`IqmListIncomplete`.
-        """
-        page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-        groups: dict[Any, dict] = {}
-        members: dict[Any, dict[Any, Any]] = {}
-        page_no, previous, last = 1, None, None
-        progress = self.progress(what, unit="pages")  # no page total: what a page counts is uncertain
-        while True:
-            page = fetch(page_no, 0, page_size)  # pages by number: an offset's unit is as uncertain
-            rows = page.rows
-            self._check_not_repeated(rows, previous, page_no, what)
-            if page.total is not None:
-                last = page
-            for row in rows:
-                if not isinstance(row, dict):
-                    raise VendorApiError(self.vendor, what, 200, f"a row is not an object: {str(row)[:100]}",
-                                         "unexpected list answer")
-                key = row.get(group_key)
-                group = groups.setdefault(key, {k: v for k, v in row.items() if k != member_key})
-                seen = members.setdefault(key, {})
-                for m in row.get(member_key) or []:
-                    mid = next((m.get(k) for k in member_id if isinstance(m, dict) and m.get(k) is not None),
-                               None)
-                    seen.setdefault(mid if mid is not None else len(seen), m)
-                group[member_key] = list(seen.values())
-            progress.update(page_no, rows=len(groups))
-            if not rows or (last is not None and len(groups) >= last.total):
-                break
-            previous = rows
-            page_no += 1
-        progress.finish()
-        n_members = sum(len(m) for m in members.values())
-        if last is not None and len(groups) < last.total and n_members < last.total:
-            raise self._incomplete(what, f"{len(groups)} group(s) with {n_members} {member_key} arrived", last,
-                                   page_no)
-        return list(groups.values())
-
-    def _page_of(self, payload: Any) -> Page:
-        rows, total, key = _rows_total_key(payload)
-        return Page(rows, total, payload, key)
-
-    def _post_page(self, path: str, endpoint: str, filters: dict | None, page_no: int, offset: int,
-                   page_size: int, paging: str) -> Page:
-        body = dict(filters or {})
-        body["noOfEntries"] = page_size
-        if paging == "offset":
-            body["offset"] = offset
-        else:
-            body["pageNo"] = page_no
-        return self._page_of(self.call("POST", path, endpoint, idempotent=True, json=body))
-
     # ------------------------------------------------------------------ campaigns
     def get_campaign(self, campaign_id: int, is_spent_required: bool = False) -> dict:
         """``GET /api/v2/cmp/campaign/{campaignId}``: basic and targeting details (``isSpentRequired``
@@ -570,111 +351,6 @@ class IqmHook(AdtechHook):
         """``POST /api/v3/cmp/campaigns/count``: ``[{status_key, status_label, status_count, order}]``."""
         return self.call("POST", "/api/v3/cmp/campaigns/count", "POST /api/v3/cmp/campaigns/count",
                          idempotent=True, json=dict(filters or {}))
-
-    def check_partial(self, payload: Any, endpoint: str, ids: list[int] | None = None, *,
-                      allow_partial: bool = False) -> Any:
-        """Raise on ``{"status": false, "reason": [...]}`` (the campaigns IQM refused), naming each
-        campaign and its reason; with ``allow_partial`` log them and return the payload."""
-        if not isinstance(payload, dict) or payload.get("status") is not False:
-            return payload
-        failures = [
-            {"id": str(r.get("id")), "campaignName": r.get("campaignName"),
-             "errorMessage": r.get("errorMessage") or r.get("error") or r.get("reason")}
-            for r in (payload.get("reason") or []) if isinstance(r, dict)
-        ]
-        applied = [m for m in (payload.get("modified_data") or []) if isinstance(m, dict)]
-        listed = "; ".join(f"{campaign_label(f['id'], f['campaignName'])}: {f['errorMessage']}" for f in failures)
-        if not failures:
-            raise IqmPartialFailure(self.vendor, endpoint, 200, "status: false without a reason",
-                                    "IQM did not say which campaigns were changed; check them", body=payload)
-        what = refused_text(len(failures), len(ids) if ids else None, len(applied))
-        if allow_partial:
-            self.log.warning("IQM %s: %s (allow_partial): %s", endpoint, what, listed)
-            return payload
-        raise IqmPartialFailure(
-            self.vendor, endpoint, 200, listed,
-            f"{what}; pass allow_partial=True to accept partial results", body=payload, failures=failures,
-            applied=applied)
-
-    # ------------------------------------------------------------------ insertion orders
-    def list_insertion_orders_page(self, filters: dict | None = None, page_no: int = 1,
-                                   page_size: int = MAX_PAGE_SIZE, offset: int | None = None) -> Page:
-        """One page of ``POST /api/v3/cmp/io/basic/list``; with ``offset`` (which wins) instead of
-        ``pageNo``."""
-        paging = "offset" if offset is not None else "page"
-        return self._post_page("/api/v3/cmp/io/basic/list", "POST /api/v3/cmp/io/basic/list", filters,
-                               page_no,
-                               offset or 0, page_size, paging)
-
-    def iter_insertion_orders(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE,
-                              paging: str = "page") -> Iterator[dict]:
-        """Every insertion order (basic details), all pages; ``paging`` is ``page`` or ``offset``."""
-        return self.walk(lambda n, o, size: self._post_page(
-            "/api/v3/cmp/io/basic/list", "POST /api/v3/cmp/io/basic/list", filters, n, o, size, paging),
-            page_size, "POST /api/v3/cmp/io/basic/list")
-
-    def iter_io_campaigns(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE,
-                          paging: str = "page") -> Iterator[dict]:
-        """``POST /api/v3/cmp/io/campaign/basic/list``: campaigns grouped by IO (one row per IO with
-        ``campaigns``), all pages, walked by :meth:`walk_grouped` (a page may count IOs or
-        campaigns: the document does not say). Filters: ``ioIds``, ``status``, ``ids`` ...
-        ``paging`` is accepted for symmetry; the walk pages by number."""
-        return iter(self.walk_grouped(lambda n, o, size: self._post_page(
-            "/api/v3/cmp/io/campaign/basic/list", "POST /api/v3/cmp/io/campaign/basic/list", filters, n, o,
-            size, "page"), page_size, "POST /api/v3/cmp/io/campaign/basic/list"))
-
-    def iter_io_campaign_reports(self, filters: dict | None = None, page_size: int = MAX_PAGE_SIZE,
-                                 paging: str = "page") -> Iterator[dict]:
-        """``POST /api/v3/cmp/io/campaigns/list``: campaigns with report figures, all pages."""
-        return self.walk(lambda n, o, size: self._post_page(
-            "/api/v3/cmp/io/campaigns/list", "POST /api/v3/cmp/io/campaigns/list", filters, n, o, size,
-            paging),
-            page_size, "POST /api/v3/cmp/io/campaigns/list")
-
-    def create_insertion_order(self, io: dict[str, Any]) -> dict:
-        """``POST /api/v3/cmp/io/add``: sent once, never retried (a repeat would create a second IO)."""
-        return self.call("POST", "/api/v3/cmp/io/add", "POST /api/v3/cmp/io/add", idempotent=False,
-                         json=dict(io))
-
-    def duplicate_insertion_order(self, io_id: int, *, start_time: int, end_time: int, time_zone_id: int,
-                                  campaign_ids: Iterable[int] | None = None) -> dict:
-        """``POST /api/v3/cmp/io/duplicate`` (times in epoch milliseconds): sent once, never retried.
-        Returns ``{"duplicatedCampaignIds", "duplicatedIOId"}``."""
-        body: dict[str, Any] = {"ioId": int(io_id), "ioStartTime": int(start_time),
-                                "ioEndTime": int(end_time),
-                                "ioTimeZoneId": int(time_zone_id)}
-        if campaign_ids is not None:
-            body["ioExistingCampaignIds"] = [int(i) for i in campaign_ids]
-        return self.call("POST", "/api/v3/cmp/io/duplicate", "POST /api/v3/cmp/io/duplicate",
-                         idempotent=False,
-                         json=body)
-
-    def delete_insertion_orders(self, io_ids: Iterable[int]) -> Any:
-        """``POST /api/v3/cmp/io/delete``: the IOs and all their campaigns; sent once, never retried."""
-        return self.call("POST", "/api/v3/cmp/io/delete", "POST /api/v3/cmp/io/delete", idempotent=False,
-                         json={"ioIdsList": [int(i) for i in io_ids]})
-
-    def update_insertion_order(self, io_id: int, fields: dict[str, Any]) -> Any:
-        """``PATCH /api/v3/cmp/io/{ioId}``: update details (absolute values, repeatable)."""
-        return self.call("PATCH", f"/api/v3/cmp/io/{int(io_id)}", "PATCH /api/v3/cmp/io/{ioId}",
-                         idempotent=True,
-                         json=dict(fields))
-
-    def update_insertion_orders_end_date(self, io_ids: Iterable[int], end_time: int,
-                                         extra: dict[str, Any] | None = None) -> Any:
-        """``PATCH /api/v3/cmp/io/update-end-date``: ``ioEndTime`` (epoch ms) for several IOs (repeatable)."""
-        body = {"ioIdsList": [int(i) for i in io_ids], "ioEndTime": int(end_time), **(extra or {})}
-        return self.call("PATCH", "/api/v3/cmp/io/update-end-date", "PATCH /api/v3/cmp/io/update-end-date",
-                         idempotent=True, json=body)
-
-    def update_insertion_orders_budget(self, io_ids: Iterable[int], budget: float,
-                                       budget_update_type: str) -> Any:
-        """``PATCH /api/v3/cmp/io/update-budget``; ``budgetUpdateType`` ``add`` is sent once, never
-        retried."""
-        body = {"ioIdsList": [int(i) for i in io_ids], "budget": budget,
-                "budgetUpdateType": budget_update_type}
-        return self.call("PATCH", "/api/v3/cmp/io/update-budget", "PATCH /api/v3/cmp/io/update-budget",
-                         idempotent=budget_update_type != "add", json=body)
 
     def logout(self) -> Any:
         """``POST /api/v3/ua/logout``: end the session of the current token."""

@@ -1,4 +1,4 @@
-"""The shared HTTP core (hooks/base.py) against the sandbox over real loopback HTTP."""
+"""The shared HTTP core (hooks/base.py and hooks/_http.py) against the sandbox over real loopback HTTP."""
 
 from __future__ import annotations
 
