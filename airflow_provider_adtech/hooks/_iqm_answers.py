@@ -98,9 +98,9 @@ def rows_and_total(payload: Any) -> tuple[list[Any], int | None]:
 
 def _rows_total_key(payload: Any) -> tuple[list[Any], int | None, str | None]:
     if isinstance(payload, list):
-        return payload, None
+        return payload, None, None
     if not isinstance(payload, dict):
-        return [], None
+        return [], None, None
     rows = None
     for key in ROW_KEYS:
         if isinstance(payload.get(key), list):

@@ -112,6 +112,8 @@ def test_envelopes_unwrapped_in_one_place(hook):
     assert rows_and_total(hook.unwrap(listing, "x")) == (listing["data"], 2)
     report = {"totalRecords": 2, "filteredRecords": 2, "recordsTotal": {"clicks": 0}, "recordsList": [{}, {}]}
     assert rows_and_total(report) == ([{}, {}], 2)
+    assert rows_and_total([{"id": 1}]) == ([{"id": 1}], None), "a bare list is its own rows, no total"
+    assert rows_and_total("no rows") == ([], None)
     with pytest.raises(VendorApiError, match="ioName: ioName is required; bad date"):
         hook.unwrap({"success": False, "errorObjects": [{"error": "ioName is required", "field": "ioName"},
                                                         {"error": "bad date"}]}, "x")
