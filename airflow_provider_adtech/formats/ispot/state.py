@@ -92,20 +92,16 @@ class RunState:
                 if cut == 0:
                     w.add(data, rows)
                     return
-                n = data.count(b"\n", 0, cut)
-                w.add(data[:cut], n)
-                data = data[cut:]
-                rows -= n
-                line += n
-                continue
-            if rows == 1 or not simple:
-                break
-            cut = data.rfind(b"\n", 0, min(room, w.mark_step)) + 1 or data.rfind(b"\n", 0, room) + 1
-            if cut == 0:
-                if w.part_rows == 0:
+            else:
+                if rows == 1 or not simple:
                     break
-                w.rotate()
-                continue
+                cut = data.rfind(b"\n", 0, min(room, w.mark_step)) + 1 or data.rfind(b"\n", 0, room) + 1
+                if cut == 0:
+                    if w.part_rows == 0:
+                        break
+                    w.rotate()
+                    continue
+            # the rows up to ``cut`` fit: add them, the rest goes round again
             n = data.count(b"\n", 0, cut)
             w.add(data[:cut], n)
             data = data[cut:]
