@@ -12,8 +12,9 @@ Three ways through a file, chosen block by block, all applying the same rules:
 2. *Re-serialize* (``normalize=True``, :mod:`.batches`): from the first block that is not, the rest of the
    source goes through ``csv.reader``; batches of rows are checked column-wise and written
    with every value quoted.
-3. *Row by row* (:mod:`.fast_path`, :mod:`.batches`): any batch (or, in strict mode, any row) that the fast checks do not
-   accept is checked value by value; every problem is recorded with its line and column.
+3. *Row by row* (:mod:`.fast_path`, :mod:`.batches`): any batch (or, in strict mode, any row)
+   that the fast checks do not accept is checked value by value; every problem is recorded
+   with its line and column.
 
 Nothing is written once a problem is found, but checking goes on so that all problems
 are reported at once (the first ``max_problems`` in full, the rest counted).
