@@ -22,7 +22,7 @@ from airflow_provider_adtech.formats.ispot import (
     check_part_sizes,
     resolve_header,
 )
-from airflow_provider_adtech.formats.ispot import pipeline
+from airflow_provider_adtech.formats.ispot import batches, blocks, fast_path
 from airflow_provider_adtech.formats.ispot.sizes import posting_deadline, reprocessing_cutoff
 from ispot_helpers import DAY, DOC_HEADER, UA, all_rows, csv_text, part_bytes, part_rows, prepare, row, rows, write
 
@@ -306,7 +306,7 @@ def test_bad_quoting_is_malformed(tmp_path, monkeypatch):
     assert problems(fails(tmp_path, text)) == expected
     assert problems(fails(tmp_path, text, name="strict.csv", normalize=False)) == expected
     # through csv.reader (a source with many rows to rewrite), the line is named too
-    monkeypatch.setattr(pipeline, "SLOW_ROWS_PER_BLOCK", 0)
+    monkeypatch.setattr(fast_path, "SLOW_ROWS_PER_BLOCK", 0)
     exc = fails(tmp_path, text, name="csv.csv")
     assert problems(exc) == [("ispot.csv.malformed", 4, None), ("ispot.app.value", 5, "app")]
 
@@ -333,9 +333,9 @@ def test_strict_mode_copies_compliant_files_unchanged(tmp_path):
 def test_block_boundaries_and_hand_over_to_csv_parsing(tmp_path, monkeypatch, block):
     """Small blocks put record ends, multi-line values and the switch from the fast path to
     csv parsing (after many rows needing quotes) anywhere."""
-    monkeypatch.setattr(pipeline, "BLOCK_BYTES", block)
-    monkeypatch.setattr(pipeline, "SLOW_ROWS_PER_BLOCK", 3)
-    monkeypatch.setattr(pipeline, "BATCH_ROWS", 7)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", block)
+    monkeypatch.setattr(fast_path, "SLOW_ROWS_PER_BLOCK", 3)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 7)
     recs = rows(200)
     recs[20]["useragent"] = "comma, and \"quotes\""
     text = csv_text(recs[:50], DOC_HEADER) + csv_text(recs[50:], DOC_HEADER, quoting=csv.QUOTE_MINIMAL).split(
@@ -495,7 +495,7 @@ def test_a_failing_read_stops_cleanly_with_no_helper_thread_left(tmp_path, monke
 
     from airflow_provider_adtech.formats.ispot import FileSource
 
-    monkeypatch.setattr(pipeline, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 4096)
     data = csv_text(rows(2000), DOC_HEADER).encode()
 
     class Broken(io.RawIOBase):

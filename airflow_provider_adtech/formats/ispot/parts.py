@@ -10,21 +10,16 @@ When compressing, a part is closed by its compressed size.
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import datetime as dt
-import io
 import os
-import queue
-import re
-import threading
 import zipfile
-from dataclasses import dataclass, field
 from collections.abc import Callable
 from itertools import chain
 from typing import IO, Any
 
-from airflow_provider_adtech.formats.ispot.schema import MAX_PART_BYTES, MIN_PART_BYTES
+from airflow_provider_adtech.formats.ispot.deflate import DEFLATE_IN_FLIGHT, ParallelDeflate, deflate_engine
+from airflow_provider_adtech.formats.ispot.split import PartFile, SplitOptions
+from airflow_provider_adtech.formats.ispot.write_behind import CountingSink, WriteBehind
 
 #: what deflate may still hold back in its buffers: a zip part is closed this much early
 ZIP_MARGIN = 1 << 20
@@ -37,197 +32,13 @@ BLOCK_HINT = 1 << 20
 #: can hold more than 2 GB of CSV)
 ZIP32_LIMIT = zipfile.ZIP64_LIMIT - (1 << 20)
 
-_PREFIX_RX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: deflate pieces of a zip part on this many threads (the compressors release the GIL)
 DEFLATE_THREADS = 2
-#: pieces compressed or waiting at once, per part
-DEFLATE_IN_FLIGHT = 4
-#: the last 32 KiB of a piece prime the next one's compressor (deflate's window)
-_WINDOW = 32 * 1024
-
-
-def deflate_engine() -> tuple[str, Any]:
-    """The deflate implementation: ``zlib-ng`` when installed (extra ``fast-zip``: the same
-    output sizes as ``zlib`` at the same level, about 1.8 times faster), else ``zlib``."""
-    try:
-        from zlib_ng import zlib_ng
-
-        return "zlib-ng", zlib_ng
-    except ImportError:
-        import zlib
-
-        return "zlib", zlib
-
-
-class _ParallelDeflate:
-    """A compressor for ``zipfile`` (``compress``/``flush``) that deflates pieces of the member
-    on a thread pool, as pigz does: each piece is a raw deflate stream ended by a sync flush and
-    primed with the 32 KiB before it, so the pieces laid end to end are one valid deflate stream
-    of about the size a single compressor gives. Output comes back in order; at most
-    ``DEFLATE_IN_FLIGHT`` pieces are held (:attr:`held` bytes, not yet in the file)."""
-
-    def __init__(self, engine: Any, level: int, pool: Any, piece: int):
-        self.engine = engine
-        self.level = level
-        self.pool = pool
-        self.piece = piece
-        self._buf: list[bytes] = []
-        self._buffered = 0
-        self._tail = b""
-        self._futures: collections.deque = collections.deque()
-        self.held = 0
-
-    def _job(self, data: bytes, zdict: bytes, final: bool) -> bytes:
-        eng = self.engine
-        c = eng.compressobj(self.level, eng.DEFLATED, -15, zdict=zdict) if zdict else \
-            eng.compressobj(self.level, eng.DEFLATED, -15)
-        return c.compress(data) + c.flush(eng.Z_FINISH if final else eng.Z_SYNC_FLUSH)
-
-    def _submit(self, final: bool) -> None:
-        data = b"".join(self._buf)
-        self._buf, self._buffered = [], 0
-        zdict, self._tail = self._tail, data[-_WINDOW:]
-        self._futures.append((self.pool.submit(self._job, data, zdict, final), len(data)))
-
-    def _collect(self, wait_for: int) -> bytes:
-        out = []
-        while self._futures and (len(self._futures) > wait_for or self._futures[0][0].done()):
-            fut, size = self._futures.popleft()
-            out.append(fut.result())
-            self.held -= size
-        return b"".join(out)
-
-    def compress(self, data: bytes) -> bytes:
-        self._buf.append(data)
-        self._buffered += len(data)
-        self.held += len(data)
-        if self._buffered >= self.piece:
-            self._submit(final=False)
-        return self._collect(DEFLATE_IN_FLIGHT)
-
-    def flush(self) -> bytes:
-        self._submit(final=True)
-        return self._collect(0)
-
-
-@dataclass(frozen=True)
-class SplitOptions:
-    """How parts are cut and named.
-
-    :param day: the data day, part of every name (names must be unique per day).
-    :param prefix: file name prefix (letters, digits, ``.``, ``_``, ``-``).
-    :param max_bytes: largest part (compressed size when ``compress``).
-    :param compress: write ``.zip`` parts.
-    :param rebalance_below: when the last part ends smaller than this, the fewest trailing
-        parts needed are re-cut into parts of about equal size (the vendor refuses files under
-        8 MB); 0 = never.
-    """
-
-    day: dt.date
-    prefix: str = "conversions"
-    max_bytes: int = MAX_PART_BYTES
-    compress: bool = False
-    rebalance_below: int = MIN_PART_BYTES
-    compresslevel: int = 6
-
-    def __post_init__(self) -> None:
-        if not _PREFIX_RX.fullmatch(self.prefix):
-            raise ValueError(f"file name prefix {self.prefix!r} must be 1-100 letters, digits, "
-                             "'.', '_' or '-'")
-        if self.max_bytes < (4 << 20 if self.compress else 1024):
-            raise ValueError(f"max part size {self.max_bytes} is too small")
-
-    def name(self, number: int) -> str:
-        ext = "zip" if self.compress else "csv"
-        return f"{self.prefix}_{self.day.isoformat()}_{number:03d}.{ext}"
-
-
-@dataclass
-class PartFile:
-    """One file to upload: ``bytes`` is its size on disk (compressed for zip)."""
-
-    name: str
-    path: str | None
-    rows: int
-    bytes: int
-    data_bytes: int  # uncompressed CSV size including the header
-    #: (offset after the header, rows before it) at row boundaries, about every MB
-    marks: list[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
-
-    def as_dict(self) -> dict:
-        return {"name": self.name, "rows": self.rows, "bytes": self.bytes}
-
-
-class _CountingSink(io.RawIOBase):
-    """A write-only file that only counts (dry runs size parts without writing them)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b) -> int:  # type: ignore[override]
-        n = len(b)
-        self.count += n
-        return n
-
-    def tell(self) -> int:
-        return self.count
-
-
-class _WriteBehind:
-    """Writes (and, for zip parts, compresses) on a helper thread while the caller validates the
-    next rows: file writes and zlib release the GIL. At most ``depth`` blocks wait."""
-
-    def __init__(self, depth: int = 2):
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._lock = threading.Lock()
-        self.pending = 0
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="ispot-write-behind", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is None:
-                    return
-                write, data = item
-                if self.error is None:
-                    try:
-                        write(data)
-                    except BaseException as exc:
-                        self.error = exc
-                with self._lock:
-                    self.pending -= len(data)
-            finally:
-                self._queue.task_done()
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def submit(self, write: Callable[[bytes], Any], data: bytes) -> None:
-        self.check()
-        with self._lock:
-            self.pending += len(data)
-        self._queue.put((write, data))
-
-    def drain(self) -> None:
-        """Wait until every submitted block is written."""
-        self._queue.join()
-        self.check()
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
 
 
 class PartWriter:
     """Rotating part files. ``room()`` says how many more bytes of rows fit the open part;
-    :meth:`add` appends rows that fit. Writing happens on a helper thread (:class:`_WriteBehind`)."""
+    :meth:`add` appends rows that fit. Writing happens on a helper thread (:class:`WriteBehind`)."""
 
     def __init__(self, out_dir: str | None, header: bytes, options: SplitOptions):
         self.out_dir = out_dir
@@ -240,7 +51,7 @@ class PartWriter:
         self._rows = 0
         self._data = 0
         self.rebalanced = 0
-        self._behind: _WriteBehind | None = None
+        self._behind: WriteBehind | None = None
         #: CSV parts are closed at this size when set (below ``max_bytes``: even parts)
         self.target_bytes: int | None = None
         #: () -> (input bytes read, input bytes in all): lets parts be cut evenly
@@ -250,15 +61,15 @@ class PartWriter:
         self.mark_step = max(4096, options.max_bytes // 32)
         self._mark_every = min(BLOCK_HINT, self.mark_step)
         self._deflate_pool: Any = None
-        self._deflate: _ParallelDeflate | None = None
+        self._deflate: ParallelDeflate | None = None
         #: deflate pieces: small enough that those in flight stay a small share of a part
         self._piece = max(64 * 1024, min(BLOCK_HINT, options.max_bytes // (16 * DEFLATE_IN_FLIGHT)))
         if options.max_bytes <= len(header) + 2:
             raise ValueError("max part size is smaller than the header row")
 
-    def _writes(self) -> _WriteBehind:
+    def _writes(self) -> WriteBehind:
         if self._behind is None:
-            self._behind = _WriteBehind()
+            self._behind = WriteBehind()
         return self._behind
 
     # ------------------------------------------------------------------ state
@@ -294,7 +105,7 @@ class PartWriter:
         self.target_bytes = self._even_target()
         name = self.opts.name(len(self.parts) + 1)
         path = self._path(name)
-        self._raw = open(path, "wb") if path else _CountingSink()
+        self._raw = open(path, "wb") if path else CountingSink()
         self._rows = 0
         self._data = 0
         self._marks: list[tuple[int, int]] = []
@@ -310,7 +121,7 @@ class PartWriter:
         self._data = len(self.header)
 
     def _parallel_deflate(self, member: Any) -> None:
-        """Give the zip member a :class:`_ParallelDeflate` (``zipfile`` still writes the
+        """Give the zip member a :class:`ParallelDeflate` (``zipfile`` still writes the
         headers, CRC and sizes); left as it is if this ``zipfile`` has no such hook."""
         self._deflate = None
         if DEFLATE_THREADS < 2 or getattr(member, "_compressor", None) is None:
@@ -320,7 +131,7 @@ class PartWriter:
 
             self._deflate_pool = ThreadPoolExecutor(DEFLATE_THREADS, thread_name_prefix="ispot-deflate")
         engine = deflate_engine()[1]
-        self._deflate = _ParallelDeflate(engine, self.opts.compresslevel, self._deflate_pool, self._piece)
+        self._deflate = ParallelDeflate(engine, self.opts.compresslevel, self._deflate_pool, self._piece)
         member._compressor = self._deflate
 
     def room(self) -> int:
