@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 
-def upload_parts(hook: Any, parts: list[Any], summary: dict[str, Any], *, parallel: int, fail_on_duplicate: bool,
-                 log: Any, clock: Callable[[], float]) -> None:
+def upload_parts(hook: Any, parts: list[Any], summary: dict[str, Any], *, parallel: int,
+                 fail_on_duplicate: bool, log: Any, clock: Callable[[], float]) -> None:
     """Upload every part, ``parallel`` at a time, in part order; fill in each part's status.
 
     Every part is one :meth:`IspotHook.upload_conversions` (its own retries, ``409`` ->
