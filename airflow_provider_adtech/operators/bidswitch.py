@@ -10,24 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_adtech.utils.lineage import LineageMixin
+
 if TYPE_CHECKING:
     from airflow_provider_adtech.hooks.bidswitch import BidSwitchHook
     from airflow.providers.common.compat.sdk import Context
 
 
-def _as_bool(value: Any, name: str) -> bool:
-    """A boolean argument that may arrive as a rendered template string."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", "", "none"):
-        return False
-    raise ValueError(f"{name} must be true or false, got {value!r}")
-
-
-class BidSwitchDiscrepancyOperator(BaseOperator):
+class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
     """Build, validate and upload the daily discrepancy report to BidSwitch.
 
     Document ("Supplier Discrepancy API"): "The Discrepancy Reporting API is used to
@@ -138,8 +128,6 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         self.dry_run = dry_run
         self.bidswitch_conn_id = bidswitch_conn_id
         self.aws_conn_id = aws_conn_id
-        self._lineage_inputs: list[str] = []
-        self._lineage_outputs: list[str] = []
 
     @cached_property
     def hook(self) -> BidSwitchHook:
@@ -151,13 +139,14 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_adtech.exceptions import AdtechValidationError
         from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
+        from airflow_provider_adtech.utils.args import as_bool
 
         try:
             from airflow_provider_adtech.hooks.bidswitch import BidSwitchHook
 
             path = BidSwitchHook.upload_path(self.platform_name, self.platform_type)
-            zero_fill = _as_bool(self.zero_fill, "zero_fill")
-            dry_run = _as_bool(self.dry_run, "dry_run")
+            zero_fill = as_bool(self.zero_fill, "zero_fill")
+            dry_run = as_bool(self.dry_run, "dry_run")
             payload, info = self._build(context, zero_fill)
         except ValidationFailed as exc:
             raise AdtechValidationError(str(exc), exc.problems) from None
@@ -208,7 +197,7 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
     def _build(self, context: Context, zero_fill: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         from airflow_provider_adtech.formats import bidswitch as fmt
         from airflow_provider_adtech.formats.errors import ProblemCollector
-        from airflow_provider_adtech.operators._common import data_day
+        from airflow_provider_adtech.utils.args import data_day
 
         given = [name for name, val in (("rows", self.rows), ("source", self.source), ("report", self.report))
                  if val is not None and val != ""]
@@ -258,11 +247,11 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         return built.payload, {"notes": notes, "dates": dates, "input": inp}
 
     def _records(self) -> list[Any]:
-        from airflow_provider_adtech.operators._common import coerce_records
+        from airflow_provider_adtech.utils.args import as_records
 
         if isinstance(self.rows, Mapping) and "reports" in self.rows:
             raise ValueError("rows looks like a ready report ({'reports': ...}); pass it as report=")
-        return coerce_records(self.rows)
+        return as_records(self.rows, "rows")
 
     def _load_report(self, context: Context) -> tuple[dict[str, Any], str]:
         from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
@@ -296,12 +285,6 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
                                             exc.lineno, str(exc.colno))],
                                    what=f"BidSwitch report {where}") from None
         return payload, where
-
-    # ------------------------------------------------------------------ lineage
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        from airflow_provider_adtech.operators._common import operator_lineage
-
-        return operator_lineage(self._lineage_inputs, self._lineage_outputs)
 
 
 def _totals(reports: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ Both validate everything before any network call.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -20,14 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseOperator
 
-from airflow_provider_adtech.exceptions import AdtechError, AdtechValidationError
-from airflow_provider_adtech.operators._common import data_day, expand_sources, is_s3, open_text, parse_day
+from airflow_provider_adtech.exceptions import AdtechValidationError
+from airflow_provider_adtech.operators._common import expand_sources, is_s3, open_text
+from airflow_provider_adtech.utils.args import as_bool, as_day, as_int, as_iterable, data_day
+from airflow_provider_adtech.utils.lineage import operator_lineage
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 #: "a file size of no more than 500MB" (bytes; same value as ``formats.freewheel.MAX_ZIP_BYTES``)
 MAX_ZIP_BYTES = 500 * 1000 * 1000
+ORDER_LINES = "dicts (one per order line)"
 
 
 def run_timestamp(context: Any) -> dt.datetime:
@@ -47,19 +51,23 @@ def run_timestamp(context: Any) -> dt.datetime:
     raise AdtechValidationError("no logical date, run_after or data interval in the context; pass timestamp=")
 
 
-def _as_bool(value: Any) -> bool:
-    """A flag that may arrive rendered from a template (``"False"`` is false)."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+@contextlib.contextmanager
+def _arguments() -> Iterator[None]:
+    """An argument that cannot be coerced fails the task without retry (AdtechValidationError)."""
+    try:
+        yield
+    except ValueError as exc:
+        raise AdtechValidationError(str(exc)) from None
 
 
 class _InputMixin:
-    """``rows`` (dicts, e.g. an XCom) or ``source`` (CSV paths, globs, ``s3://``) as records."""
+    """``rows`` (dicts, e.g. an XCom) or ``source`` (CSV paths, globs, ``s3://``) as records;
+    ``_lineage`` (inputs, outputs) of the last run for OpenLineage."""
 
     rows: Any
     source: Any
     source_aws_conn_id: str | None
+    _lineage: tuple[Sequence[str], Sequence[str]] = ((), ())
 
     def _check_one_input(self, *names: str) -> None:
         given = [n for n in names if getattr(self, n) is not None]
@@ -74,15 +82,18 @@ class _InputMixin:
         from airflow_provider_adtech.formats import freewheel as fwf
 
         if self.rows is not None:
-            rows = self.rows
-            if isinstance(rows, (str, bytes)) or isinstance(rows, Mapping):
-                raise AdtechValidationError("rows must be an iterable of dicts (one per order line)")
+            with _arguments():
+                rows = as_iterable(self.rows, "rows", ORDER_LINES)
             yield "rows", fwf.iter_row_records(rows, "rows", problems)
             return
         for uri in self._sources():
             name = uri if is_s3(uri) else os.path.basename(uri)
             with open_text(uri, self.source_aws_conn_id, encoding="utf-8-sig") as fh:
                 yield name, fwf.iter_csv_records(fh, name, problems, stats)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Input files (or none for rows) -> the delivered ``s3://bucket/key`` or the API endpoint."""
+        return operator_lineage(*self._lineage)
 
 
 class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
@@ -172,7 +183,6 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
         self.max_problems = max_problems
         self.allow_empty = allow_empty
         self.conditional_put = conditional_put
-        self._lineage: tuple[list[str], list[str]] = ([], [])
 
     # ------------------------------------------------------------------ settings
     def _target(self) -> tuple[str, str, str]:
@@ -198,12 +208,12 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_adtech.formats import freewheel as fwf
         from airflow_provider_adtech.formats.errors import ProblemCollector, ValidationFailed
+        from airflow_provider_adtech.operators._freewheel_s3 import put_once
 
         self._check_one_input("rows", "source")
         bucket, prefix, aws_conn_id = self._target()
-        orders_date = parse_day(self.orders_date) if self.orders_date else data_day(context)
-        timestamp = fwf.format_timestamp(self.timestamp) if self.timestamp else \
-            fwf.format_timestamp(run_timestamp(context))
+        orders_date = as_day(self.orders_date, "orders_date") if self.orders_date else data_day(context)
+        timestamp = fwf.format_timestamp(self.timestamp or run_timestamp(context))
         rules = fwf.LineRules.make(self.allowed_durations, self.regional_syscodes)
         problems = ProblemCollector(self.max_problems)
         stats: dict[str, int] = {}
@@ -212,9 +222,9 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
             try:
                 delivery = fwf.build_delivery(
                     self._record_inputs(problems, stats), tmp, orders_date=orders_date, timestamp=timestamp,
-                    rules=rules, max_zip_bytes=int(self.max_zip_bytes),
-                    allow_empty=_as_bool(self.allow_empty), stats=stats, problems=problems,
-                )
+                    rules=rules, max_zip_bytes=as_int(self.max_zip_bytes, "max_zip_bytes", unit="bytes"),
+                    allow_empty=as_bool(self.allow_empty, "allow_empty", strict=False), stats=stats,
+                    problems=problems)
             except ValidationFailed as exc:
                 raise AdtechValidationError(str(exc), exc.problems) from None
             summary = delivery.summary()
@@ -232,7 +242,7 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
                 return {**summary, "bucket": bucket, "key": None, "uri": None, "delivered": False,
                         "already_delivered": False}
             key = f"{prefix}/{delivery.zip_name}" if prefix else delivery.zip_name
-            delivered_before = self._upload(delivery, bucket, key, aws_conn_id, context)
+            delivered_before = put_once(delivery, bucket, key, aws_conn_id, context, self.conditional_put)
         uri = f"s3://{bucket}/{key}"
         self._lineage = (sources, [uri])
         if delivered_before:
@@ -243,70 +253,6 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
                           delivery.zip_bytes)
         return {**summary, "bucket": bucket, "key": key, "uri": uri, "delivered": not delivered_before,
                 "already_delivered": delivered_before}
-
-    def _upload(self, delivery: Any, bucket: str, key: str, aws_conn_id: str, context: Any) -> bool:
-        """Put the zip at ``key`` unless it is there; True when it was there already (same bytes)."""
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-        from botocore.exceptions import ClientError
-
-        client = S3Hook(aws_conn_id=aws_conn_id).get_conn()
-        existing = _listed_object(client, bucket, key)
-        if existing is None:
-            extra: dict[str, Any] = {"IfNoneMatch": "*"} if self.conditional_put else {}
-            meta = {"lines": str(delivery.lines), "csv-sha256": delivery.csv_sha256}
-            for name in ("dag_id", "run_id"):
-                val = _context_id(context, name)
-                if val:
-                    meta[name.replace("_", "-")] = val
-            try:
-                with open(delivery.zip_path, "rb") as fh:
-                    client.put_object(Bucket=bucket, Key=key, Body=fh, ContentType="application/zip",
-                                      Metadata=meta, **extra)
-                return False
-            except ClientError as exc:
-                code = str(exc.response.get("Error", {}).get("Code", ""))
-                if code not in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
-                    raise
-                existing = _listed_object(client, bucket, key)
-                if existing is None:
-                    raise
-        etag = str(existing.get("ETag", "")).strip('"')
-        if etag == delivery.zip_md5:
-            return True
-        raise AdtechError(
-            f"s3://{bucket}/{key} already exists with different content (ETag {etag}, "
-            f"{existing.get('Size')} bytes; this build: MD5 {delivery.zip_md5}, {delivery.zip_bytes} bytes). "
-            "It is not overwritten: FreeWheel may have ingested it. To deliver the new orders as another "
-            "file, pass a new timestamp= (e.g. '{{ macros.datetime.utcnow() }}'). Buckets with SSE-KMS "
-            "report ETags that are not MD5s.")
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """Input files (or none for rows) -> ``s3://bucket/key`` of the delivered zip."""
-        from airflow_provider_adtech.operators._common import operator_lineage
-
-        return operator_lineage(*self._lineage)
-
-
-def _listed_object(client: Any, bucket: str, key: str) -> dict[str, Any] | None:
-    """The object at ``key`` from ``ListObjectsV2`` (only "list" permission needed), or None."""
-    resp = client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1000)
-    for obj in resp.get("Contents", []) or []:
-        if obj.get("Key") == key:
-            return obj
-    return None
-
-
-def _context_id(context: Any, name: str) -> str | None:
-    if not context:
-        return None
-    if name == "run_id" and context.get("run_id"):
-        return str(context["run_id"])
-    dag = context.get("dag")
-    if name == "dag_id" and dag is not None:
-        return str(getattr(dag, "dag_id", "") or "") or None
-    ti = context.get("ti") or context.get("task_instance")
-    val = getattr(ti, name, None)
-    return str(val) if val else None
 
 
 class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
@@ -367,7 +313,6 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         self.regional_syscodes = regional_syscodes
         self.source_aws_conn_id = source_aws_conn_id
         self.max_problems = max_problems
-        self._lineage: tuple[list[str], list[str]] = ([], [])
 
     def _spool(self, out: Any) -> int:
         """Validate every input line, write the API lines as JSON lines to ``out``; return the count."""
@@ -378,9 +323,8 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         problems = ProblemCollector(self.max_problems)
         n = 0
         if self.order_lines is not None:
-            lines = self.order_lines
-            if isinstance(lines, (str, bytes)) or isinstance(lines, Mapping):
-                raise AdtechValidationError("order_lines must be an iterable of dicts (one per order line)")
+            with _arguments():
+                lines = as_iterable(self.order_lines, "order_lines", ORDER_LINES)
             validator = fwf.ApiLineValidator(problems, durations, "order_lines")
             for i, obj in enumerate(lines, start=1):
                 if validator.check(obj, i) and not problems:
@@ -407,9 +351,8 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         from airflow_provider_adtech.hooks.freewheel import FreeWheelHook, LinearOrdersPartialFailure
 
         self._check_one_input("order_lines", "rows", "source")
-        batch_size = int(self.batch_size)
-        if batch_size < 1:
-            raise AdtechValidationError("batch_size must be at least 1")
+        with _arguments():
+            batch_size = as_int(self.batch_size, "batch_size", minimum=1)
         self._stats: dict[str, int] = {}
         with tempfile.TemporaryDirectory(prefix="freewheel-api-") as tmp:
             path = os.path.join(tmp, "order_lines.jsonl")
@@ -432,11 +375,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
             self.log.warning("%d value(s) had spaces around them, removed in the order lines sent",
                              summary["values_trimmed"])
         self._lineage = (self._sources(), [hook.url(hook.linear_orders_path)])
-        if result.failed_records and not _as_bool(self.allow_partial):
+        if result.failed_records and not as_bool(self.allow_partial, "allow_partial", strict=False):
             raise LinearOrdersPartialFailure(result)
         return summary
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        from airflow_provider_adtech.operators._common import operator_lineage
-
-        return operator_lineage(*self._lineage)

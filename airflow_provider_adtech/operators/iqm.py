@@ -181,6 +181,7 @@ class IqmCampaignOperator(BaseOperator):
     # ------------------------------------------------------------------ execute
     def execute(self, context: Context) -> Any:
         from airflow_provider_adtech.formats.iqm import validate_action
+        from airflow_provider_adtech.operators._iqm_changes import apply_changes
 
         source = f"task {self.task_id}"
         try:
@@ -202,7 +203,8 @@ class IqmCampaignOperator(BaseOperator):
             if va.spec.kind == "list":
                 return self._list(hook, va.action, va.values)
             if self.action == "apply_changes":
-                return self._apply_changes(hook, changes)
+                return apply_changes(hook, changes, self.changes_file, allow_partial=self.allow_partial,
+                                     notes=self._notes, log=self.log)
             return self._single(hook, va.action, va.values)
         finally:
             hook.close()
@@ -311,6 +313,8 @@ class IqmCampaignOperator(BaseOperator):
     def _list(self, hook: IqmHook, action: str, v: dict[str, Any]) -> dict[str, Any]:
         import tempfile
 
+        from airflow_provider_adtech.utils.args import as_id
+
         id_key = LIST_ID_KEYS[action]
         count, ids, nested, kept = 0, [], [], []
         tmp = None
@@ -320,9 +324,9 @@ class IqmCampaignOperator(BaseOperator):
             for row in self._rows(hook, action, v):
                 count += 1
                 if isinstance(row, dict):
-                    ids.append(_as_id(row.get(id_key)))
+                    ids.append(as_id(row.get(id_key)))
                     if action == "list_io_campaigns":
-                        nested.extend(_as_id(c.get("id", c.get("campaignId")))
+                        nested.extend(as_id(c.get("id", c.get("campaignId")))
                                       for c in row.get("campaigns") or []
                                       if isinstance(c, dict))
                 if len(kept) <= self.max_xcom_rows:
@@ -354,67 +358,8 @@ class IqmCampaignOperator(BaseOperator):
                       f", written to {self.output_path}" if self.output_path else "")
         return summary
 
-    # ------------------------------------------------------------------ changes file
-    def _apply_changes(self, hook: IqmHook, changes: list) -> dict[str, Any]:
-        from airflow_provider_adtech.hooks.iqm import IqmPartialFailure
-
-        line_of = {c.campaign_id: c.line for c in changes}
-        applied: dict[str, list[int]] = {"name": [], "end_date": [], "budget": []}
-        failed: list[dict[str, Any]] = []
-        requests = 0
-
-        def collect(kind: str, ids: list[int], payload: Any) -> None:
-            refused = set()
-            if isinstance(payload, dict) and payload.get("status") is False:
-                for r in payload.get("reason") or []:
-                    cid = _as_id(r.get("id"))
-                    refused.add(cid)
-                    failed.append({"line": line_of.get(cid), "id": cid, "change": kind,
-                                   "campaignName": r.get("campaignName"),
-                                   "errorMessage": r.get("errorMessage")})
-            applied[kind].extend(i for i in ids if i not in refused)
-
-        for change in changes:
-            if change.campaign_name is not None:
-                hook.update_campaign_name(change.campaign_id, change.campaign_name)
-                requests += 1
-                applied["name"].append(change.campaign_id)
-        by_end: dict[int, list[int]] = {}
-        for change in changes:
-            if change.end_date is not None:
-                by_end.setdefault(change.end_date, []).append(change.campaign_id)
-        for end, ids in by_end.items():
-            collect("end_date", ids, hook.update_campaigns_end_date(ids, end, allow_partial=True))
-            requests += 1
-        by_budget: dict[tuple, list[int]] = {}
-        for change in changes:
-            if change.budget_key is not None:
-                by_budget.setdefault(change.budget_key, []).append(change.campaign_id)
-        for (kind, total, daily, bid), ids in by_budget.items():
-            collect("budget", ids, hook.update_campaigns_budget(
-                ids, total_budget=total, daily_budget=daily, max_bid=bid, total_budget_update_type=kind,
-                allow_partial=True))
-            requests += 1
-        summary = {"action": "apply_changes", "records": len(changes), "requests": requests,
-                   "applied": applied, "failed": failed, "notes": list(getattr(self, "_notes", []))}
-        self.log.info("IQM apply_changes: %d record(s) in %d request(s); applied %s; %d refused",
-                      len(changes), requests, {k: len(v) for k, v in applied.items()}, len(failed))
-        if failed and not self.allow_partial:
-            from airflow_provider_adtech.hooks.iqm import campaign_label
-
-            listed = "; ".join(f"line {f['line']}: {campaign_label(f['id'], f['campaignName'])} {f['change']}: "
-                               f"{f['errorMessage']}" for f in failed)
-            done = sum(len(v) for v in applied.values())
-            others = f"the other {done} were applied" if done else "none was applied"
-            raise IqmPartialFailure(
-                hook.vendor, "apply_changes", 200, listed,
-                f"{len(failed)} of {len(failed) + done} change(s) from {self.changes_file} were refused; "
-                f"{others}; pass allow_partial=True to accept partial results",
-                failures=failed)
-        return summary
-
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        from airflow_provider_adtech.operators._common import operator_lineage
+        from airflow_provider_adtech.utils.lineage import operator_lineage
 
         inputs = [self.changes_file] if self.changes_file else []
         outputs = [self.output_path] if self.output_path else []
@@ -422,13 +367,6 @@ class IqmCampaignOperator(BaseOperator):
 
 
 _CAMEL = {"total_budget": "totalBudget", "daily_budget": "dailyBudget", "max_bid": "maxBid"}
-
-
-def _as_id(value: Any) -> Any:
-    """Ids as integers where IQM sends digit strings (``"id": "537599"``)."""
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value
 
 
 __all__ = ["IqmCampaignOperator"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
+
+from airflow_provider_adtech.utils.lineage import LineageMixin
 
 if TYPE_CHECKING:
     from airflow_provider_adtech.hooks.ispot import IspotHook
@@ -23,29 +24,7 @@ DEFAULT_MIN_FILE_SIZE = 8 * 1024 * 1024
 MAX_PARALLEL_UPLOADS = 10
 
 
-def _as_bool(value: Any, name: str) -> bool:
-    """A boolean argument that may arrive as a rendered template string."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", "", "none"):
-        return False
-    raise ValueError(f"{name} must be true or false, got {value!r}")
-
-
-def _as_int(value: Any, name: str) -> int:
-    try:
-        out = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number of bytes, got {value!r}") from None
-    if out < 0:
-        raise ValueError(f"{name} must not be negative, got {value!r}")
-    return out
-
-
-class IspotConversionUploadOperator(BaseOperator):
+class IspotConversionUploadOperator(LineageMixin, BaseOperator):
     """Validate, normalize, split (and optionally zip) TV-conversion data and upload it to iSpot.
 
     Specification: iSpot "TV Conversions - Upload Data via API". Input, in one of two ways:
@@ -192,8 +171,6 @@ class IspotConversionUploadOperator(BaseOperator):
         self.work_dir = work_dir
         self.ispot_conn_id = ispot_conn_id
         self.aws_conn_id = aws_conn_id
-        self._lineage_inputs: list[str] = []
-        self._lineage_outputs: list[str] = []
 
     @cached_property
     def hook(self) -> IspotHook:
@@ -221,6 +198,7 @@ class IspotConversionUploadOperator(BaseOperator):
         from airflow_provider_adtech.exceptions import AdtechValidationError
         from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
         from airflow_provider_adtech.formats.ispot import check_part_sizes, prepare_conversions
+        from airflow_provider_adtech.operators._ispot_upload import upload_parts
 
         now = self._now()
         try:
@@ -271,7 +249,8 @@ class IspotConversionUploadOperator(BaseOperator):
                               len(prepared.parts))
                 return summary
             self._lineage_outputs = [self.hook.url(self.hook.extra_str("upload_path") or "")]
-            self._upload_parts(prepared.parts, summary, plan["parallel"])
+            upload_parts(self.hook, prepared.parts, summary, parallel=plan["parallel"],
+                         fail_on_duplicate=self.fail_on_duplicate, log=self.log, clock=self._monotonic)
             if summary["already_uploaded"]:
                 self.log.warning("iSpot already had %d of %d part(s) (409 \"The file already exists.\"): "
                                  "this data day was uploaded before under the same names; they were not sent "
@@ -281,71 +260,6 @@ class IspotConversionUploadOperator(BaseOperator):
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _upload_parts(self, parts: list[Any], summary: dict[str, Any], parallel: int) -> None:
-        """Upload every part, ``parallel`` at a time, in part order; fill in each part's status.
-
-        Every part is one :meth:`IspotHook.upload_conversions` (its own retries, ``409`` ->
-        ``already_uploaded``). After a part fails for good no new part starts; the error raised
-        is that part's, with the status of every part added."""
-        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-        from airflow_provider_adtech.formats.progress import Progress
-
-        hook = self.hook
-        outs = dict(zip((p.name for p in parts), summary["parts"]))
-        failures: list[tuple[str, BaseException]] = []
-
-        def upload(part: Any) -> Any:
-            return hook.upload_conversions(part.path, part.name, fail_on_duplicate=self.fail_on_duplicate)
-
-        progress = Progress("iSpot upload", total=sum(p.bytes for p in parts), parts=len(parts),
-                            log=self.log.info, clock=self._monotonic)
-        sent = {"bytes": 0, "parts": 0}
-
-        def settle(part: Any, result: Any = None, error: BaseException | None = None) -> None:
-            out = outs[part.name]
-            sent["bytes"] += part.bytes
-            sent["parts"] += 1
-            progress.update(sent["bytes"], part=sent["parts"])
-            if error is not None:
-                out["status"] = "failed"
-                failures.append((part.name, error))
-                return
-            out["status"] = result.status
-            out["attempts"] = result.attempts
-            summary[result.status] += 1
-
-        queue = list(parts)
-        if parallel == 1 or len(parts) == 1:
-            while queue and not failures:
-                part = queue.pop(0)
-                try:
-                    settle(part, upload(part))
-                except Exception as exc:
-                    settle(part, error=exc)
-        else:
-            hook.get_token()  # one token, before the uploads share it
-            with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ispot-upload") as pool:
-                running: dict[Any, Any] = {}
-                while True:
-                    while queue and not failures and len(running) < parallel:
-                        nxt = queue.pop(0)
-                        running[pool.submit(upload, nxt)] = nxt
-                    if not running:
-                        break
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        part = running.pop(fut)
-                        try:
-                            settle(part, fut.result())
-                        except Exception as exc:
-                            settle(part, error=exc)
-        if failures:
-            for part in queue:
-                outs[part.name]["status"] = "not_sent"
-            self._raise_upload_failure(failures, summary)
-        progress.finish()
-
     def _progress(self, what: str, sources: list[Any]) -> Any:
         """Progress lines in the task log for long input (sizes known: bytes of the total)."""
         from airflow_provider_adtech.formats.progress import Progress
@@ -354,138 +268,68 @@ class IspotConversionUploadOperator(BaseOperator):
         total = sum(sizes) if sizes and all(isinstance(n, int) for n in sizes) else None
         return Progress(what, total=total, log=self.log.info, clock=self._monotonic)
 
-    def _raise_upload_failure(self, failures: list[tuple[str, BaseException]], summary: dict[str, Any]) -> None:
-        from airflow_provider_adtech.exceptions import VendorApiError
-
-        statuses = ", ".join(f"{p['name']}: {p['status']}" for p in summary["parts"])
-        self.log.error("iSpot upload failed for %s; every part: %s", ", ".join(n for n, _ in failures), statuses)
-        name, exc = failures[0]
-        others = "" if len(failures) == 1 else f"; also failed: {', '.join(n for n, _ in failures[1:])}"
-        text = f"{name} failed{others}; parts: {statuses}"
-        if isinstance(exc, VendorApiError):
-            hint = f"{exc.hint}; {text}" if exc.hint else text
-            try:
-                again = type(exc)(exc.vendor, exc.endpoint, exc.status, exc.vendor_message, hint, body=exc.body)
-            except TypeError:
-                again = None
-            if again is not None:
-                raise again from exc
-        exc.add_note(text)
-        raise exc
-
     # ------------------------------------------------------------------ arguments
     def _plan(self, context: Context, now: dt.datetime) -> dict[str, Any]:
         from airflow_provider_adtech.formats.ispot import ConversionRules, SplitOptions
-        from airflow_provider_adtech.formats.ispot.schema import (
-            DEFAULT_SITEID_PATTERN,
-            REPROCESSING_AFTER_DAYS,
-        )
-        from airflow_provider_adtech.formats.ispot.sizes import (
-            deadline_in_los_angeles,
-            posting_deadline,
-            reprocessing_cutoff,
-        )
-        from airflow_provider_adtech.operators._common import data_day, parse_day
+        from airflow_provider_adtech.formats.ispot.schema import DEFAULT_SITEID_PATTERN
+        from airflow_provider_adtech.formats.ispot.window import posting_window
+        from airflow_provider_adtech.utils.args import (
+            as_bool, as_day, as_days, as_int, as_list, as_mapping, data_day, interval_days)
 
         given = [n for n, v in (("source", self.source), ("rows", self.rows)) if v is not None and v != ""]
         if len(given) != 1:
             got = f" (got {', '.join(given)})" if given else ""
             raise ValueError(f"give exactly one of source or rows{got}")
-        day = parse_day(self.data_date) if self.data_date not in (None, "") else data_day(context)
-        dates = self._dates(context, day)
-        warnings: list[str] = []
-        cutoff = reprocessing_cutoff(now)
-        old = [d for d in dates if d < cutoff]
-        refused: list[dt.date] = []
-        if old:
-            if self.allow_reprocessing:
-                warnings.append(
-                    f"{len(old)} day(s) older than {REPROCESSING_AFTER_DAYS} days ({old[0]}..{old[-1]}): "
-                    'iSpot "will incur a daily cost for each day that needs to be reprocessed" '
-                    "(allow_reprocessing=True)")
-            else:
-                refused = old
-        deadline = posting_deadline(max(dates))
-        delayed = now > deadline
-        if delayed:
-            warnings.append(
-                f"posted after {deadline_in_los_angeles(deadline)} ({deadline:%Y-%m-%d %H:%M} UTC), the "
-                f"deadline for standard daily processing of {max(dates)}: iSpot includes this data in the "
-                "batch processing 12 days after the data date (document, Upload Requirements)")
-        mapping = self.column_mapping
-        if isinstance(mapping, str):
-            mapping = json.loads(mapping) if mapping.strip() else None
-        ignore = self.ignore_columns
-        if isinstance(ignore, str):
-            ignore = [c.strip() for c in ignore.split(",") if c.strip()]
+        explicit_day = self.data_date not in (None, "")
+        day = as_day(self.data_date, "data_date") if explicit_day else data_day(context)
+        dates = as_days(self.date_range, "date_range")
+        if dates is None:
+            dates = [day] if explicit_day else sorted({day, *interval_days(context)})
+        window = posting_window(dates, now, as_bool(self.allow_reprocessing, "allow_reprocessing", strict=False))
         rules = ConversionRules(
             dates=tuple(dates),
-            refused_dates=tuple(refused),
-            passthru=_as_bool(self.passthru, "passthru"),
-            column_mapping=dict(mapping or {}),
-            ignore_columns=tuple(ignore or ()),
+            refused_dates=window.refused,
+            passthru=as_bool(self.passthru, "passthru"),
+            column_mapping=as_mapping(self.column_mapping, "column_mapping"),
+            ignore_columns=tuple(as_list(self.ignore_columns, "ignore_columns")),
             site_id=self.site_id or None,
-            allow_ipv6=bool(self.allow_ipv6),
+            allow_ipv6=as_bool(self.allow_ipv6, "allow_ipv6", strict=False),
             siteid_pattern=self.siteid_pattern or DEFAULT_SITEID_PATTERN,
-            normalize=_as_bool(self.normalize, "normalize"),
-            max_problems=int(self.max_problems),
+            normalize=as_bool(self.normalize, "normalize"),
+            max_problems=as_int(self.max_problems, "max_problems"),
         )
-        max_bytes = _as_int(self.max_file_size, "max_file_size")
-        min_bytes = _as_int(self.min_file_size, "min_file_size")
+        max_bytes = as_int(self.max_file_size, "max_file_size", unit="bytes", minimum=0)
+        min_bytes = as_int(self.min_file_size, "min_file_size", unit="bytes", minimum=0)
         if min_bytes and max_bytes and min_bytes > max_bytes:
             raise ValueError(f"min_file_size {min_bytes} is above max_file_size {max_bytes}")
-        parallel = _as_int(self.max_parallel_uploads, "max_parallel_uploads")
+        parallel = as_int(self.max_parallel_uploads, "max_parallel_uploads")
         if not 1 <= parallel <= MAX_PARALLEL_UPLOADS:
             raise ValueError(f"max_parallel_uploads must be 1 to {MAX_PARALLEL_UPLOADS} (iSpot allows 10 "
                              f"requests per 10 s on /v4/metrics), got {self.max_parallel_uploads!r}")
         split = SplitOptions(day=day, prefix=str(self.file_prefix), max_bytes=max_bytes,
-                             compress=bool(self.compress), rebalance_below=min_bytes)
+                             compress=as_bool(self.compress, "compress", strict=False), rebalance_below=min_bytes)
         return {
             "day": day,
             "rules": rules,
             "split": split,
             "sources": self._sources(),
-            "warnings": warnings,
-            "delayed": delayed,
-            "deadline": deadline.isoformat(),
-            "dry_run": _as_bool(self.dry_run, "dry_run"),
+            "warnings": window.warnings,
+            "delayed": window.delayed,
+            "deadline": window.deadline.isoformat(),
+            "dry_run": as_bool(self.dry_run, "dry_run"),
             "min_bytes": min_bytes,
             "max_bytes": max_bytes,
             "parallel": parallel,
         }
-
-    def _dates(self, context: Context, day: dt.date) -> list[dt.date]:
-        from airflow_provider_adtech.operators._common import parse_day
-
-        spec = self.date_range
-        if spec not in (None, "", []):
-            if isinstance(spec, str) and ".." in spec:
-                first, _, last = spec.partition("..")
-                a, b = parse_day(first), parse_day(last)
-                if b < a:
-                    raise ValueError(f"date_range {spec!r} ends before it starts")
-                return [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
-            items = spec.split(",") if isinstance(spec, str) else list(spec)
-            return sorted({parse_day(x) for x in items if str(x).strip()})
-        if self.data_date not in (None, ""):
-            return [day]
-        start = context.get("data_interval_start") if context else None
-        end = context.get("data_interval_end") if context else None
-        if isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end > start:
-            s = start.astimezone(dt.timezone.utc) if start.tzinfo else start
-            e = (end.astimezone(dt.timezone.utc) if end.tzinfo else end) - dt.timedelta(microseconds=1)
-            days = [s.date() + dt.timedelta(days=i) for i in range((e.date() - s.date()).days + 1)]
-            if day not in days:
-                days.append(day)
-            return sorted(days)
-        return [day]
 
     def _sources(self) -> list[Any]:
         from airflow_provider_adtech.formats.ispot import FileSource, RowsSource
         from airflow_provider_adtech.operators._common import expand_sources, is_s3, open_binary
 
         if self.rows is not None and self.rows != "":
-            return [RowsSource("rows", self._records())]
+            from airflow_provider_adtech.utils.args import as_records
+
+            return [RowsSource("rows", as_records(self.rows, "rows"))]
         uris = expand_sources(self.source)
         if not uris:
             raise ValueError("source names no file")
@@ -493,13 +337,3 @@ class IspotConversionUploadOperator(BaseOperator):
         return [FileSource(uri, lambda uri=uri: open_binary(uri, self.aws_conn_id),
                            None if is_s3(uri) else os.path.getsize(uri)) for uri in uris]
 
-    def _records(self) -> list[Any]:
-        from airflow_provider_adtech.operators._common import coerce_records
-
-        return coerce_records(self.rows)
-
-    # ------------------------------------------------------------------ lineage
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        from airflow_provider_adtech.operators._common import operator_lineage
-
-        return operator_lineage(self._lineage_inputs, self._lineage_outputs)

@@ -110,7 +110,7 @@ class OiReportSensor(BaseSensorOperator):
         from airflow_provider_adtech.exceptions import AdtechValidationError
         from airflow_provider_adtech.formats import oi as fmt
         from airflow_provider_adtech.formats.errors import ValidationFailed
-        from airflow_provider_adtech.operators._common import data_day
+        from airflow_provider_adtech.utils.args import as_list, data_day
 
         source = f"{type(self).__name__} {self.task_id}"
         problems = []
@@ -126,7 +126,7 @@ class OiReportSensor(BaseSensorOperator):
             )
         except ValidationFailed as exc:
             problems += exc.problems
-        fields = [str(f).lower() for f in fmt.as_list(self.fields)]
+        fields = [str(f).lower() for f in as_list(self.fields, "fields")]
         checks = (
             lambda: fmt.check_ready_criterion(self.ready_when, self.min_rows, self.min_impressions, fields, source),
             lambda: fmt.check_output_target(self.output_path, source),
@@ -284,7 +284,7 @@ class OiReportSensor(BaseSensorOperator):
         return summary
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        from airflow_provider_adtech.operators._common import operator_lineage
+        from airflow_provider_adtech.utils.lineage import operator_lineage
 
         report = getattr(self, "_query", None)
         hook = self._hook()

@@ -142,7 +142,7 @@ def test_rerun_reports_earlier_delivery_and_never_overwrites(freewheel_s3):
 def test_conditional_put_refuses_a_key_that_appeared_meanwhile(freewheel_s3, monkeypatch):
     """If another writer puts the key between our listing and our upload, If-None-Match: *
     makes S3 refuse ours; the existing object is then compared like on a re-run."""
-    from airflow_provider_adtech.operators import freewheel as opmod
+    from airflow_provider_adtech.operators import _freewheel_s3 as opmod
 
     real = opmod._listed_object
     calls = {"n": 0}
