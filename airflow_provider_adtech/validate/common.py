@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from airflow_provider_adtech.formats.errors import Problem
+from airflow_provider_adtech.utils.args import as_day, as_days
 
 
 class UsageError(Exception):
@@ -57,20 +58,17 @@ class Outcome:
 
 def parse_day(text: str, option: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(text).strip()[:10])
-    except ValueError:
-        raise UsageError(f"{option}: not a date (expected YYYY-MM-DD): {text!r}") from None
+        return as_day(text, option)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_days(spec: str, option: str) -> list[dt.date]:
     """``"YYYY-MM-DD..YYYY-MM-DD"`` (inclusive) or ``"d1,d2"``, as the operators take them."""
-    if ".." in spec:
-        first, _, last = spec.partition("..")
-        a, b = parse_day(first, option), parse_day(last, option)
-        if b < a:
-            raise UsageError(f"{option} {spec!r} ends before it starts")
-        return [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
-    days = sorted({parse_day(x, option) for x in spec.replace(" ", ",").split(",") if x.strip()})
+    try:
+        days = as_days(spec if ".." in spec else spec.replace(" ", ","), option)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if not days:
         raise UsageError(f"{option} names no day")
     return days

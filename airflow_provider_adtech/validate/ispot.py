@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from airflow_provider_adtech.validate.common import Outcome, UsageError, load_json_option, parse_day, parse_days
+from airflow_provider_adtech.utils.args import as_bool
 
 HELP = "iSpot TV-conversion CSV files"
 
@@ -33,12 +34,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _bool(text: str, option: str) -> bool:
-    value = str(text).strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise UsageError(f"{option} must be true or false, got {text!r}")
+    try:
+        return as_bool(text, option)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _days(args: argparse.Namespace, now: dt.datetime) -> tuple[dt.date, list[dt.date]]:

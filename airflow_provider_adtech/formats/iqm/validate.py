@@ -13,6 +13,7 @@ from airflow_provider_adtech.formats.iqm.schema import (
     CAMPAIGN_FIELDS, CAMPAIGN_STATUSES, IO_BUDGET_TYPE_BUDGET, IO_BUDGET_UPDATE_TYPES, IO_CREATE_REQUIRED,
     IO_FIELDS, MAX_PAGE_SIZE, PAGING_KEYS, TOTAL_BUDGET_UPDATE_TYPES)
 from airflow_provider_adtech.formats.iqm.values import _Checker
+from airflow_provider_adtech.utils.args import as_bool
 
 
 @dataclass
@@ -139,7 +140,7 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
     if get("io_ids") is not None and "io_ids" in spec.accepted:
         v["io_ids"] = c.ids(get("io_ids"), "io_ids", "insertion order id")
     if "is_spent_required" in spec.accepted:
-        v["is_spent_required"] = _bool(get("is_spent_required"))
+        v["is_spent_required"] = as_bool(get("is_spent_required"), "is_spent_required", strict=False)
 
     if action == "update_name":
         name = c.name(get("campaign_name"), "campaign_name")
@@ -200,11 +201,3 @@ def validate_action(action: str, params: Mapping[str, Any], *, source: str = "op
                                            "iqm.io.budget_update_type")
     problems.raise_if_any(f"IQM action {action!r}")
     return ValidatedAction(action, spec, v, c.notes)
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return False
-    return str(value).strip().lower() in ("1", "true", "yes", "on")

@@ -11,6 +11,7 @@ from typing import Any
 
 from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
 from airflow_provider_adtech.formats.oi.records import _is_whole
+from airflow_provider_adtech.utils import args as _args
 
 REPORT_FIELDS = ("rpm", "revenue", "impressions")
 REPORT_GROUPBY = ("placement", "publisher", "subid", "subid2")
@@ -25,29 +26,9 @@ DEFAULT_ROW_LIMIT = 100
 SUBID_DATA_FROM = dt.date(2017, 9, 29)
 
 
-def as_list(value: Any) -> list[str]:
+def as_list(value: Any, name: str = "value") -> list[str]:
     """A list of strings from a list or a comma-separated string (as templates render them)."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, (int, float)):
-        return [str(value)]
-    return [str(v).strip() for v in value if str(v).strip()]
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if len(text) > 10 and text[10] in "T ":
-        dt.datetime.fromisoformat(text.replace("Z", "+00:00"))  # the rest must parse too
-        text = text[:10]
-    if len(text) != 10:
-        raise ValueError(text)
-    return dt.date.fromisoformat(text)
+    return _args.as_list(value, name)
 
 
 @dataclass
@@ -139,7 +120,7 @@ def build_report_query(
     start_d = end_d = None
     if start not in (None, ""):
         try:
-            start_d = _as_date(start)
+            start_d = _args.as_day(start, "start", strict=True)
         except ValueError:
             bad("start", "oi.report.date", f"start must be a date YYYY-MM-DD, got {start!r}")
     if end not in (None, ""):
@@ -147,7 +128,7 @@ def build_report_query(
             bad("end", "oi.report.end_without_start",
                 "end needs start: without start the report is in summary mode (today, yesterday, mtd)")
         try:
-            end_d = _as_date(end)
+            end_d = _args.as_day(end, "end", strict=True)
         except ValueError:
             bad("end", "oi.report.date", f"end must be a date YYYY-MM-DD, got {end!r}")
     if start_d and end_d and end_d < start_d:
