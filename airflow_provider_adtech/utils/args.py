@@ -78,21 +78,28 @@ def as_day(value: Any, name: str, *, strict: bool = False) -> dt.date:
         raise ValueError(f"{name} is not a date (expected YYYY-MM-DD): {value!r}") from None
 
 
-def as_days(value: Any, name: str) -> list[dt.date] | None:
+def as_days(value: Any, name: str, *, strict: bool = False) -> list[dt.date] | None:
     """Days from ``"YYYY-MM-DD..YYYY-MM-DD"`` (inclusive), ``"d1,d2"``, a list or one date;
-    sorted, each once. ``None`` when the value is empty (the caller's default applies)."""
+    sorted, each once. ``None`` when the value is empty (the caller's default applies).
+
+    ``strict``: each day as :func:`as_day` takes it strictly, and a text's days may also be
+    separated by white space (a timestamp then needs its ``T``).
+    """
     if value is None or value == "" or value == []:
         return None
     if isinstance(value, str) and ".." in value:
-        first, _, last = value.partition("..")
-        start, end = as_day(first, name), as_day(last, name)
+        first, _, last = value.strip().partition("..")
+        start, end = as_day(first, name, strict=strict), as_day(last, name, strict=strict)
         if end < start:
             raise ValueError(f"{name} {value!r} ends before it starts")
         return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     if isinstance(value, (dt.date, dt.datetime)):
         return [as_day(value, name)]
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return sorted({as_day(x, name) for x in items if str(x).strip()})
+    if isinstance(value, str):
+        items: list[Any] = value.replace(",", " ").split() if strict else value.split(",")
+    else:
+        items = list(value)
+    return sorted({as_day(x, name, strict=strict) for x in items if str(x).strip()})
 
 
 def data_day(context: Any) -> dt.date:

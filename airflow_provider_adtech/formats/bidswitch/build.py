@@ -5,8 +5,6 @@ Also checks a ready body against the report days (:func:`apply_report_dates`).
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,10 +15,10 @@ from airflow_provider_adtech.formats.bidswitch.schema import (
     GRANULARITIES,
     ZERO_RULE,
     check_currency,
-    check_date,
     check_timezone,
 )
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector
+from airflow_provider_adtech.utils.args import as_days
 
 
 @dataclass
@@ -40,35 +38,8 @@ class BuildResult:
 
 def parse_report_dates(value: Any) -> list[str] | None:
     """Report days from a date, a list of dates, ``"d1,d2"`` or a range ``"start..end"`` (inclusive)."""
-    if value is None or value == "" or value == []:
-        return None
-    items: list[Any]
-    if isinstance(value, str):
-        text = value.strip()
-        if ".." in text:
-            start_s, _, end_s = text.partition("..")
-            start, end = _day(start_s), _day(end_s)
-            if end < start:
-                raise ValueError(f"report dates: range {text!r} ends before it starts")
-            return [(start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
-        items = [p for p in re.split(r"[,\s]+", text) if p]
-    elif isinstance(value, (dt.date, dt.datetime)):
-        items = [value]
-    else:
-        items = list(value)
-    return sorted({_day(v).isoformat() for v in items})
-
-
-def _day(value: Any) -> dt.date:
-    """A date from a date, a datetime, ``YYYY-MM-DD`` or an ISO timestamp (as ``{{ data_interval_start }}``)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if check_date(text[:10]) or (len(text) > 10 and text[10] not in "T "):
-        raise ValueError(f"report dates: {value!r} is not a YYYY-MM-DD date")
-    return dt.date.fromisoformat(text[:10])
+    days = as_days(value, "report_dates", strict=True)
+    return None if days is None else [d.isoformat() for d in days]
 
 
 def _zero_row() -> dict[str, Any]:
