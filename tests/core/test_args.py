@@ -87,6 +87,15 @@ def test_days_errors_name_the_argument():
         args.as_days("2026-11-20,tomorrow", "date_range")
 
 
+def test_strict_days_take_white_space_and_refuse_text_after_the_date():
+    assert args.as_days("2026-11-20 2026-11-18,2026-11-19", "report_dates", strict=True) == [
+        D(2026, 11, 18), D(2026, 11, 19), D(2026, 11, 20)]
+    assert args.as_days("2026-11-20T00:00:00+00:00", "report_dates", strict=True) == [D(2026, 11, 20)]
+    assert args.as_days("2026-11-20x", "date_range") == [D(2026, 11, 20)], "not strict: the first ten characters"
+    with pytest.raises(ValueError, match="^report_dates is not a date"):
+        args.as_days("2026-11-20x", "report_dates", strict=True)
+
+
 def test_data_day_is_the_utc_start_of_the_data_interval_else_the_logical_date():
     plus2 = dt.timezone(dt.timedelta(hours=2))
     assert args.data_day({"data_interval_start": dt.datetime(2026, 11, 21, 1, tzinfo=plus2)}) == D(2026, 11, 20)
