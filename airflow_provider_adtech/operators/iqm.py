@@ -11,21 +11,11 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_adtech.exceptions import AdtechValidationError
 from airflow_provider_adtech.formats.errors import ValidationFailed
 from airflow_provider_adtech.formats.iqm import ACTIONS, ALL_PARAMS, check_action_at_parse
+from airflow_provider_adtech.formats.iqm.schema import BUDGET_REQUEST_KEYS, LIST_ID_KEYS
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
     from airflow_provider_adtech.hooks.iqm import IqmHook
-
-#: the id field of each list action's rows
-LIST_ID_KEYS = {
-    "list_campaigns": "id",
-    "get_campaigns_data": "id",
-    "list_campaign_groups": "campaignGroupId",
-    "list_insertion_orders": "ioId",
-    "list_io_campaigns": "ioId",
-    "list_io_campaign_reports": "campaignId",
-}
-
 
 class IqmCampaignOperator(BaseOperator):
     """Run one IQM Campaign API action and return its (unwrapped) answer.
@@ -250,7 +240,7 @@ class IqmCampaignOperator(BaseOperator):
             amounts = {k: v[k] for k in ("total_budget", "daily_budget", "max_bid") if v.get(k) is not None}
             request = {"campaignIds": v["campaign_ids"],
                        "totalBudgetUpdateType": v["total_budget_update_type"],
-                       **{_CAMEL[k]: val for k, val in amounts.items()}}
+                       **{BUDGET_REQUEST_KEYS[k]: val for k, val in amounts.items()}}
             return self._write(request, hook.update_campaigns_budget(
                 v["campaign_ids"], total_budget_update_type=v["total_budget_update_type"],
                 allow_partial=self.allow_partial, **amounts))
@@ -364,9 +354,6 @@ class IqmCampaignOperator(BaseOperator):
         inputs = [self.changes_file] if self.changes_file else []
         outputs = [self.output_path] if self.output_path else []
         return operator_lineage(inputs, outputs)
-
-
-_CAMEL = {"total_budget": "totalBudget", "daily_budget": "dailyBudget", "max_bid": "maxBid"}
 
 
 __all__ = ["IqmCampaignOperator"]

@@ -44,3 +44,16 @@ IO_BUDGET_TYPE_BUDGET = 1
 
 #: paging keys the operator and hook manage themselves
 PAGING_KEYS = frozenset({"pageNo", "noOfEntries", "offset", "pgno", "no_of_entries"})
+
+#: the id field of each list action's rows
+LIST_ID_KEYS = {
+    "list_campaigns": "id",
+    "get_campaigns_data": "id",
+    "list_campaign_groups": "campaignGroupId",
+    "list_insertion_orders": "ioId",
+    "list_io_campaigns": "ioId",
+    "list_io_campaign_reports": "campaignId",
+}
+
+#: the request keys of the budget amounts ("Update Campaign Budget" sample request)
+BUDGET_REQUEST_KEYS = {"total_budget": "totalBudget", "daily_budget": "dailyBudget", "max_bid": "maxBid"}
