@@ -1,0 +1,1 @@
+"""Helpers shared by the operators and sensors: argument coercion, file storage, lineage."""
