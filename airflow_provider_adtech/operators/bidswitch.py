@@ -238,7 +238,7 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
             inp: dict[str, Any] = {"kind": "rows", "records": len(records)}
             where = "rows"
         else:
-            from airflow_provider_adtech.operators._common import expand_sources, open_text
+            from airflow_provider_adtech.utils.storage import expand_sources, open_text
 
             sources = expand_sources(self.source)
             rows = []
@@ -276,13 +276,13 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         text = str(report).strip()
         where = "report"
         if not text.startswith("{"):
-            from airflow_provider_adtech.operators._common import is_s3, open_text
+            from airflow_provider_adtech.utils.storage import is_local, open_text
 
             uri = text
-            if not is_s3(uri) and not os.path.isabs(uri) and self.has_dag() and self.dag.folder:
+            if is_local(uri) and not os.path.isabs(uri) and self.has_dag() and self.dag.folder:
                 candidate = os.path.join(self.dag.folder, uri)
                 uri = candidate if os.path.exists(candidate) else uri
-            if not is_s3(uri) and not os.path.exists(uri):
+            if is_local(uri) and not os.path.exists(uri):
                 raise FileNotFoundError(f"report file not found: {text!r}")
             with open_text(uri, self.aws_conn_id) as stream:
                 raw = stream.read()

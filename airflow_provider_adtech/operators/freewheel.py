@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseOperator
 
 from airflow_provider_adtech.exceptions import AdtechError, AdtechValidationError
-from airflow_provider_adtech.operators._common import data_day, expand_sources, is_s3, open_text, parse_day
+from airflow_provider_adtech.operators._common import data_day, parse_day
+from airflow_provider_adtech.utils.storage import display_name, expand_sources, open_text
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -80,7 +81,7 @@ class _InputMixin:
             yield "rows", fwf.iter_row_records(rows, "rows", problems)
             return
         for uri in self._sources():
-            name = uri if is_s3(uri) else os.path.basename(uri)
+            name = display_name(uri)
             with open_text(uri, self.source_aws_conn_id, encoding="utf-8-sig") as fh:
                 yield name, fwf.iter_csv_records(fh, name, problems, stats)
 

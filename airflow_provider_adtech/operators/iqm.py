@@ -209,7 +209,7 @@ class IqmCampaignOperator(BaseOperator):
 
     def _read_changes(self) -> list:
         from airflow_provider_adtech.formats.iqm import read_changes
-        from airflow_provider_adtech.operators._common import expand_sources, open_text
+        from airflow_provider_adtech.utils.storage import display_name, expand_sources, open_text
 
         from airflow_provider_adtech.formats.errors import Problem
 
@@ -226,7 +226,7 @@ class IqmCampaignOperator(BaseOperator):
         path = paths[0]
         with open_text(path, self.aws_conn_id) as fh:
             text = fh.read()
-        return read_changes(text, os.path.basename(path) if "://" not in path else path, notes=self._notes)
+        return read_changes(text, display_name(path), notes=self._notes)
 
     def _single(self, hook: IqmHook, action: str, v: dict[str, Any]) -> Any:
         if action == "get_campaign":
@@ -339,7 +339,7 @@ class IqmCampaignOperator(BaseOperator):
             if count <= self.max_xcom_rows:
                 summary["rows"] = kept
             if tmp is not None:
-                from airflow_provider_adtech.operators._common import put_file
+                from airflow_provider_adtech.utils.storage import put_file
 
                 tmp.close()
                 put_file(tmp.name, self.output_path, self.aws_conn_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -482,7 +481,7 @@ class IspotConversionUploadOperator(BaseOperator):
 
     def _sources(self) -> list[Any]:
         from airflow_provider_adtech.formats.ispot import FileSource, RowsSource
-        from airflow_provider_adtech.operators._common import expand_sources, is_s3, open_binary
+        from airflow_provider_adtech.utils.storage import expand_sources, open_binary, size
 
         if self.rows is not None and self.rows != "":
             return [RowsSource("rows", self._records())]
@@ -490,8 +489,8 @@ class IspotConversionUploadOperator(BaseOperator):
         if not uris:
             raise ValueError("source names no file")
         self._lineage_inputs = list(uris)
-        return [FileSource(uri, lambda uri=uri: open_binary(uri, self.aws_conn_id),
-                           None if is_s3(uri) else os.path.getsize(uri)) for uri in uris]
+        return [FileSource(uri, lambda uri=uri: open_binary(uri, self.aws_conn_id), size(uri, self.aws_conn_id))
+                for uri in uris]
 
     def _records(self) -> list[Any]:
         from airflow_provider_adtech.operators._common import coerce_records

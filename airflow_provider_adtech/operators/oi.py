@@ -42,7 +42,7 @@ class _OiRecordsOperator(BaseOperator):
         from airflow_provider_adtech.exceptions import AdtechValidationError
         from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
         from airflow_provider_adtech.formats.oi import validate_payload_file
-        from airflow_provider_adtech.operators._common import expand_sources, open_text
+        from airflow_provider_adtech.utils.storage import expand_sources, open_text
 
         source = str(self.payload_path or "")
         problems = []
@@ -64,7 +64,7 @@ class _OiRecordsOperator(BaseOperator):
             raise AdtechValidationError(str(failed), failed.problems)
         warnings: list[str] = []
         try:
-            with open_text(paths[0], aws_conn_id=self.aws_conn_id) as stream:
+            with open_text(paths[0], self.aws_conn_id) as stream:
                 records = validate_payload_file(stream, paths[0], self.kind, mode=self.action, warnings=warnings)
         except ValidationFailed as exc:
             raise AdtechValidationError(str(exc), exc.problems) from None
