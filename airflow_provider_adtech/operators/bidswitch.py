@@ -61,7 +61,7 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         endpoint); lower-cased as the document requires. (templated)
     :param platform_type: ``ssp`` (suppliers, default) or ``dsp`` (buyers). (templated)
     :param rows: records to build the report from. (templated)
-    :param source: CSV path(s), glob(s) or ``s3://`` URI(s). (templated)
+    :param source: CSV path(s), glob(s) or URI(s) (``s3://``, ``gs://``...). (templated)
     :param report: a ready report: dict, JSON text or ``.json`` path. (templated)
     :param report_dates: the report day(s): a date, a list, ``"d1,d2"`` or an inclusive
         range ``"start..end"``. Default for ``rows``/``source``: the run's data-interval
@@ -80,7 +80,8 @@ class BidSwitchDiscrepancyOperator(BaseOperator):
         list of field names for sequences and headerless CSV files.
     :param dry_run: build and validate only; nothing is sent. (templated)
     :param bidswitch_conn_id: BidSwitch connection.
-    :param aws_conn_id: AWS connection for ``s3://`` inputs.
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :return: a summary: per report and day the rows and the totals of imps, cost,
         bids and timeouts; what BidSwitch handled; notes on anything added or summed.
     """

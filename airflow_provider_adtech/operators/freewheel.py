@@ -119,7 +119,8 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
     :param aws_conn_id: AWS connection for the upload; default: the FreeWheel connection's
         ``aws_conn_id`` extra, else ``aws_default``.
     :param freewheel_conn_id: FreeWheel connection whose extras give bucket, prefix and AWS connection.
-    :param source_aws_conn_id: AWS connection for reading ``s3://`` sources (your own account).
+    :param source_aws_conn_id: connection of the object store a file URI names (your own account): an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :param regional_syscodes: regional syscode -> its local syscodes; lines on a regional
         syscode without ``syscode_inclusions`` get them from here (counted in the result).
     :param allowed_durations: permitted spot lengths/durations in seconds (default 15, 30, 60).
@@ -331,7 +332,8 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
     :param allow_partial: succeed when FreeWheel refused some lines (``207``).
     :param allowed_durations: permitted durations in seconds (default 15, 30, 60).
     :param regional_syscodes: as for :class:`FreeWheelS3OrderOperator` (delivery rows only).
-    :param source_aws_conn_id: AWS connection for ``s3://`` sources.
+    :param source_aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :param max_problems: validation problems listed in the error.
     :return: ``{lines, ingested, failed, failed_records (first 100), requests, batches, partial_batches}``.
     """

@@ -93,7 +93,8 @@ class IqmCampaignOperator(BaseOperator):
     :param max_xcom_rows: list actions return their rows only up to this many.
     :param max_xcom_ids: list actions return at most this many ids (``ids_truncated`` says so).
     :param iqm_conn_id: the IQM connection.
-    :param aws_conn_id: the AWS connection for ``s3://`` files.
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     """
 
     template_fields: Sequence[str] = ("action", *ALL_PARAMS, "output_path")

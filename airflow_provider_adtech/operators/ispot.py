@@ -82,7 +82,7 @@ class IspotConversionUploadOperator(BaseOperator):
     last part would end below the minimum, the fewest trailing parts needed are re-cut into
     parts of about equal size.
 
-    :param source: CSV path(s), glob(s) or ``s3://`` URI(s). (templated)
+    :param source: CSV path(s), glob(s) or URI(s) (``s3://``, ``gs://``...). (templated)
     :param rows: records (mappings). (templated)
     :param data_date: the data day (``YYYY-MM-DD``); default: the start of the run's data
         interval (UTC). Part of every file name. (templated)
@@ -114,7 +114,8 @@ class IspotConversionUploadOperator(BaseOperator):
     :param work_dir: folder for the parts while they are uploaded (default: the system's
         temporary folder); they are deleted afterwards.
     :param ispot_conn_id: iSpot connection.
-    :param aws_conn_id: AWS connection for ``s3://`` sources.
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :return: a summary: data day, per source and per part the rows and bytes, each part's
         status (``uploaded``/``already_uploaded``/``dry_run``), rewrites and warnings.
     """

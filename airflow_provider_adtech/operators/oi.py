@@ -128,7 +128,8 @@ class OiPlacementOperator(_OiRecordsOperator):
         ``.csv`` file, local or ``s3://``. (templated)
     :param action: ``create`` or ``update`` (each record then carries its ``id``). (templated)
     :param oi_conn_id: Opt-Intelligence connection. (templated)
-    :param aws_conn_id: AWS connection for an ``s3://`` payload. (templated)
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...). (templated)
     """
 
     kind = "placement"
