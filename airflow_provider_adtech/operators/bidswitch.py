@@ -51,7 +51,7 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
         endpoint); lower-cased as the document requires. (templated)
     :param platform_type: ``ssp`` (suppliers, default) or ``dsp`` (buyers). (templated)
     :param rows: records to build the report from. (templated)
-    :param source: CSV path(s), glob(s) or ``s3://`` URI(s). (templated)
+    :param source: CSV path(s), glob(s) or URI(s) (``s3://``, ``gs://``...). (templated)
     :param report: a ready report: dict, JSON text or ``.json`` path. (templated)
     :param report_dates: the report day(s): a date, a list, ``"d1,d2"`` or an inclusive
         range ``"start..end"``. Default for ``rows``/``source``: the run's data-interval
@@ -70,7 +70,8 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
         list of field names for sequences and headerless CSV files.
     :param dry_run: build and validate only; nothing is sent. (templated)
     :param bidswitch_conn_id: BidSwitch connection.
-    :param aws_conn_id: AWS connection for ``s3://`` inputs.
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :return: a summary: per report and day the rows and the totals of imps, cost,
         bids and timeouts; what BidSwitch handled; notes on anything added or summed.
     """
@@ -227,7 +228,7 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
             inp: dict[str, Any] = {"kind": "rows", "records": len(records)}
             where = "rows"
         else:
-            from airflow_provider_adtech.operators._common import expand_sources, open_text
+            from airflow_provider_adtech.utils.storage import expand_sources, open_text
 
             sources = expand_sources(self.source)
             rows = []
@@ -265,13 +266,13 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
         text = str(report).strip()
         where = "report"
         if not text.startswith("{"):
-            from airflow_provider_adtech.operators._common import is_s3, open_text
+            from airflow_provider_adtech.utils.storage import is_local, open_text
 
             uri = text
-            if not is_s3(uri) and not os.path.isabs(uri) and self.has_dag() and self.dag.folder:
+            if is_local(uri) and not os.path.isabs(uri) and self.has_dag() and self.dag.folder:
                 candidate = os.path.join(self.dag.folder, uri)
                 uri = candidate if os.path.exists(candidate) else uri
-            if not is_s3(uri) and not os.path.exists(uri):
+            if is_local(uri) and not os.path.exists(uri):
                 raise FileNotFoundError(f"report file not found: {text!r}")
             with open_text(uri, self.aws_conn_id) as stream:
                 raw = stream.read()

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseOperator
 
 from airflow_provider_adtech.exceptions import AdtechValidationError
-from airflow_provider_adtech.operators._common import expand_sources, is_s3, open_text
 from airflow_provider_adtech.utils.args import as_bool, as_day, as_int, as_iterable, data_day
 from airflow_provider_adtech.utils.lineage import operator_lineage
+from airflow_provider_adtech.utils.storage import display_name, expand_sources, open_text
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -87,7 +87,7 @@ class _InputMixin:
             yield "rows", fwf.iter_row_records(rows, "rows", problems)
             return
         for uri in self._sources():
-            name = uri if is_s3(uri) else os.path.basename(uri)
+            name = display_name(uri)
             with open_text(uri, self.source_aws_conn_id, encoding="utf-8-sig") as fh:
                 yield name, fwf.iter_csv_records(fh, name, problems, stats)
 
@@ -129,7 +129,8 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
     :param aws_conn_id: AWS connection for the upload; default: the FreeWheel connection's
         ``aws_conn_id`` extra, else ``aws_default``.
     :param freewheel_conn_id: FreeWheel connection whose extras give bucket, prefix and AWS connection.
-    :param source_aws_conn_id: AWS connection for reading ``s3://`` sources (your own account).
+    :param source_aws_conn_id: connection of the object store a file URI names (your own account): an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :param regional_syscodes: regional syscode -> its local syscodes; lines on a regional
         syscode without ``syscode_inclusions`` get them from here (counted in the result).
     :param allowed_durations: permitted spot lengths/durations in seconds (default 15, 30, 60).
@@ -276,7 +277,8 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
     :param allow_partial: succeed when FreeWheel refused some lines (``207``).
     :param allowed_durations: permitted durations in seconds (default 15, 30, 60).
     :param regional_syscodes: as for :class:`FreeWheelS3OrderOperator` (delivery rows only).
-    :param source_aws_conn_id: AWS connection for ``s3://`` sources.
+    :param source_aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :param max_problems: validation problems listed in the error.
     :return: ``{lines, ingested, failed, failed_records (first 100), requests, batches, partial_batches}``.
     """

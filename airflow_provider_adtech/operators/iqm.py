@@ -83,7 +83,8 @@ class IqmCampaignOperator(BaseOperator):
     :param max_xcom_rows: list actions return their rows only up to this many.
     :param max_xcom_ids: list actions return at most this many ids (``ids_truncated`` says so).
     :param iqm_conn_id: the IQM connection.
-    :param aws_conn_id: the AWS connection for ``s3://`` files.
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     """
 
     template_fields: Sequence[str] = ("action", *ALL_PARAMS, "output_path")
@@ -201,7 +202,7 @@ class IqmCampaignOperator(BaseOperator):
 
     def _read_changes(self) -> list:
         from airflow_provider_adtech.formats.iqm import read_changes
-        from airflow_provider_adtech.operators._common import expand_sources, open_text
+        from airflow_provider_adtech.utils.storage import display_name, expand_sources, open_text
 
         from airflow_provider_adtech.formats.errors import Problem
 
@@ -218,7 +219,7 @@ class IqmCampaignOperator(BaseOperator):
         path = paths[0]
         with open_text(path, self.aws_conn_id) as fh:
             text = fh.read()
-        return read_changes(text, os.path.basename(path) if "://" not in path else path, notes=self._notes)
+        return read_changes(text, display_name(path), notes=self._notes)
 
     def _single(self, hook: IqmHook, action: str, v: dict[str, Any]) -> Any:
         if action == "get_campaign":
@@ -333,7 +334,7 @@ class IqmCampaignOperator(BaseOperator):
             if count <= self.max_xcom_rows:
                 summary["rows"] = kept
             if tmp is not None:
-                from airflow_provider_adtech.operators._common import put_file
+                from airflow_provider_adtech.utils.storage import put_file
 
                 tmp.close()
                 put_file(tmp.name, self.output_path, self.aws_conn_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -62,7 +61,7 @@ class IspotConversionUploadOperator(LineageMixin, BaseOperator):
     last part would end below the minimum, the fewest trailing parts needed are re-cut into
     parts of about equal size.
 
-    :param source: CSV path(s), glob(s) or ``s3://`` URI(s). (templated)
+    :param source: CSV path(s), glob(s) or URI(s) (``s3://``, ``gs://``...). (templated)
     :param rows: records (mappings). (templated)
     :param data_date: the data day (``YYYY-MM-DD``); default: the start of the run's data
         interval (UTC). Part of every file name. (templated)
@@ -94,7 +93,8 @@ class IspotConversionUploadOperator(LineageMixin, BaseOperator):
     :param work_dir: folder for the parts while they are uploaded (default: the system's
         temporary folder); they are deleted afterwards.
     :param ispot_conn_id: iSpot connection.
-    :param aws_conn_id: AWS connection for ``s3://`` sources.
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...).
     :return: a summary: data day, per source and per part the rows and bytes, each part's
         status (``uploaded``/``already_uploaded``/``dry_run``), rewrites and warnings.
     """
@@ -324,7 +324,7 @@ class IspotConversionUploadOperator(LineageMixin, BaseOperator):
 
     def _sources(self) -> list[Any]:
         from airflow_provider_adtech.formats.ispot import FileSource, RowsSource
-        from airflow_provider_adtech.operators._common import expand_sources, is_s3, open_binary
+        from airflow_provider_adtech.utils.storage import expand_sources, open_binary, size
 
         if self.rows is not None and self.rows != "":
             from airflow_provider_adtech.utils.args import as_records
@@ -334,6 +334,6 @@ class IspotConversionUploadOperator(LineageMixin, BaseOperator):
         if not uris:
             raise ValueError("source names no file")
         self._lineage_inputs = list(uris)
-        return [FileSource(uri, lambda uri=uri: open_binary(uri, self.aws_conn_id),
-                           None if is_s3(uri) else os.path.getsize(uri)) for uri in uris]
+        return [FileSource(uri, lambda uri=uri: open_binary(uri, self.aws_conn_id), size(uri, self.aws_conn_id))
+                for uri in uris]
 

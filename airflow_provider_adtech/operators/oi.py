@@ -42,7 +42,7 @@ class _OiRecordsOperator(BaseOperator):
         from airflow_provider_adtech.exceptions import AdtechValidationError
         from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
         from airflow_provider_adtech.formats.oi import validate_payload_file
-        from airflow_provider_adtech.operators._common import expand_sources, open_text
+        from airflow_provider_adtech.utils.storage import expand_sources, open_text
 
         source = str(self.payload_path or "")
         problems = []
@@ -64,7 +64,7 @@ class _OiRecordsOperator(BaseOperator):
             raise AdtechValidationError(str(failed), failed.problems)
         warnings: list[str] = []
         try:
-            with open_text(paths[0], aws_conn_id=self.aws_conn_id) as stream:
+            with open_text(paths[0], self.aws_conn_id) as stream:
                 records = validate_payload_file(stream, paths[0], self.kind, mode=self.action, warnings=warnings)
         except ValidationFailed as exc:
             raise AdtechValidationError(str(exc), exc.problems) from None
@@ -128,7 +128,8 @@ class OiPlacementOperator(_OiRecordsOperator):
         ``.csv`` file, local or ``s3://``. (templated)
     :param action: ``create`` or ``update`` (each record then carries its ``id``). (templated)
     :param oi_conn_id: Opt-Intelligence connection. (templated)
-    :param aws_conn_id: AWS connection for an ``s3://`` payload. (templated)
+    :param aws_conn_id: connection of the object store a file URI names: an AWS
+        connection for ``s3://``, else that of the scheme's provider (``gs://``, ``abfs://``...). (templated)
     """
 
     kind = "placement"

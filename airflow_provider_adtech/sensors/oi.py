@@ -320,7 +320,7 @@ class _RowSpool:
         import os
 
         from airflow_provider_adtech.formats.oi import jsonl_to_csv, output_format
-        from airflow_provider_adtech.operators._common import put_file
+        from airflow_provider_adtech.utils.storage import put_file
 
         self._fh.close()
         final = self._path
@@ -328,7 +328,7 @@ class _RowSpool:
             final = os.path.join(self._dir.name, "rows.csv")
             with open(self._path, encoding="utf-8") as src, open(final, "w", encoding="utf-8", newline="") as dst:
                 jsonl_to_csv(src, dst, self.writer.columns)
-        return put_file(final, self.target, aws_conn_id=aws_conn_id)
+        return put_file(final, self.target, aws_conn_id)
 
     def __exit__(self, *exc: Any) -> None:
         if self._fh is not None and not self._fh.closed:

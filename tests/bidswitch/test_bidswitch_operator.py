@@ -81,21 +81,12 @@ def test_csv_file_source_with_glob(sandbox, tmp_path):
     assert summary["handled"] == [["a 2026-11-20"], ["b 2026-11-20"]]
 
 
-def test_csv_from_s3(sandbox, monkeypatch):
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws"}))
-    with mock_aws():
-        import boto3
-
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="reports")
-        s3.put_object(Bucket="reports", Key="bidswitch/2026-11-20.csv",
-                      Body=b"date,seat,imps,cost,bids,timeouts\n2026-11-20,x,5,1.5,50,2\n")
-        _, summary = run(source="s3://reports/bidswitch/2026-11-20.csv")
+def test_csv_from_s3(sandbox, s3_server):
+    s3 = s3_server
+    s3.create_bucket(Bucket="reports")
+    s3.put_object(Bucket="reports", Key="bidswitch/2026-11-20.csv",
+                  Body=b"date,seat,imps,cost,bids,timeouts\n2026-11-20,x,5,1.5,50,2\n")
+    _, summary = run(source="s3://reports/bidswitch/2026-11-20.csv")
     assert summary["handled"] == [["x 2026-11-20"]]
     assert summary["reports"][0]["days"]["2026-11-20"]["bids"] == 50
 
@@ -236,12 +227,12 @@ def test_template_fields_render(sandbox):
 def test_operator_module_import_stays_light():
     code = ("import sys; import airflow_provider_adtech.operators.bidswitch; "
             "print(sorted(m for m in ('airflow_provider_adtech.formats.bidswitch', 'pytz', 'boto3', "
-            "'requests_toolbelt', 'csv', 'airflow_provider_adtech.operators._common') if m in sys.modules))")
+            "'requests_toolbelt', 'csv', 'airflow_provider_adtech.utils.storage') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = json.loads(out.strip().splitlines()[-1].replace("'", '"'))
     assert "airflow_provider_adtech.formats.bidswitch" not in loaded
     assert "boto3" not in loaded and "requests_toolbelt" not in loaded
-    assert "airflow_provider_adtech.operators._common" not in loaded
+    assert "airflow_provider_adtech.utils.storage" not in loaded
 
 
 def test_bad_csv_names_file_line_column_and_rule_and_sends_nothing(sandbox, tmp_path):

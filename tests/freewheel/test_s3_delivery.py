@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import os
 import re
 import zipfile
 
@@ -161,8 +163,15 @@ def test_conditional_put_refuses_a_key_that_appeared_meanwhile(freewheel_s3, mon
     assert freewheel_s3.get(freewheel_s3.keys()[0]) == b"someone else's file"
 
 
-def test_csv_source_from_s3_and_lineage(freewheel_s3, tmp_path):
-    """Input from ``s3://`` (our own account, ``aws_default``); lineage input -> s3://bucket/key."""
+def test_csv_source_from_s3_and_lineage(freewheel_s3, s3_endpoint, monkeypatch, tmp_path):
+    """Input from ``s3://`` (our own account, ``aws_default``); lineage input -> s3://bucket/key.
+
+    The input is read through Airflow's object storage (s3fs), which talks HTTP: ``aws_default``
+    reaches the same moto state through its server (``endpoint_url``), IAM still enforced.
+    """
+    conn = json.loads(os.environ["AIRFLOW_CONN_AWS_DEFAULT"])
+    conn["extra"]["endpoint_url"] = s3_endpoint
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(conn))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(order_row().keys()))
     w.writeheader()

@@ -196,25 +196,16 @@ def test_list_filters_may_not_carry_paging(sandbox, context):
     assert sandbox.journal.count() == 0
 
 
-def test_s3_changes_file_and_output(sandbox, context, monkeypatch):
-    """``changes_file`` and ``output_path`` may be ``s3://`` URIs (through the Amazon provider's S3Hook)."""
-    boto3 = pytest.importorskip("boto3")
-    from moto import mock_aws
-
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws",
-                                                              "extra": {"region_name": "us-east-1"}}))
-    for key, val in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, val)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="plans")
-        s3.put_object(Bucket="plans", Key="iqm/changes.jsonl",
-                      Body=json.dumps({"campaignId": 20731, "dailyBudget": 61}).encode())
-        applied = run(context, action="apply_changes", changes_file="s3://plans/iqm/changes.jsonl")
-        listed = run(context, action="list_io_campaigns", filters={"ioIds": [48]},
-                     output_path="s3://plans/out/io48.jsonl")
-        body = s3.get_object(Bucket="plans", Key="out/io48.jsonl")["Body"].read().decode()
+def test_s3_changes_file_and_output(sandbox, context, s3_server):
+    """``changes_file`` and ``output_path`` may be ``s3://`` URIs (Airflow's object storage, the AWS connection)."""
+    s3 = s3_server
+    s3.create_bucket(Bucket="plans")
+    s3.put_object(Bucket="plans", Key="iqm/changes.jsonl",
+                  Body=json.dumps({"campaignId": 20731, "dailyBudget": 61}).encode())
+    applied = run(context, action="apply_changes", changes_file="s3://plans/iqm/changes.jsonl")
+    listed = run(context, action="list_io_campaigns", filters={"ioIds": [48]},
+                 output_path="s3://plans/out/io48.jsonl")
+    body = s3.get_object(Bucket="plans", Key="out/io48.jsonl")["Body"].read().decode()
     assert applied["applied"]["budget"] == [20731]
     assert listed["output"] == "s3://plans/out/io48.jsonl" and json.loads(body)["ioId"] == 48
 

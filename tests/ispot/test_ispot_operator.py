@@ -88,20 +88,11 @@ def test_rows_as_json_text(sandbox, at):
     assert summary["rows"] == 3
 
 
-def test_csv_from_s3_is_streamed_through_the_aws_connection(sandbox, monkeypatch, at):
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws"}))
-    with mock_aws():
-        import boto3
-
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="exports")
-        s3.put_object(Bucket="exports", Key="ispot/2026-11-20.csv", Body=csv_text(rows(25), DOC_HEADER).encode())
-        op, summary = run(source="s3://exports/ispot/2026-11-20.csv")
+def test_csv_from_s3_is_streamed_through_the_aws_connection(sandbox, s3_server, at):
+    s3 = s3_server
+    s3.create_bucket(Bucket="exports")
+    s3.put_object(Bucket="exports", Key="ispot/2026-11-20.csv", Body=csv_text(rows(25), DOC_HEADER).encode())
+    op, summary = run(source="s3://exports/ispot/2026-11-20.csv")
     assert summary["rows"] == 25 and summary["parts"][0]["status"] == "uploaded"
     assert op._lineage_inputs == ["s3://exports/ispot/2026-11-20.csv"]
 

@@ -228,22 +228,12 @@ def test_explicit_range_filters_and_jsonl_output(sandbox, context, tmp_path):
     assert sandbox.journal.entries("oi.reports.publishers")[0].meta["range"] == "2026-11-01..2026-11-07"
 
 
-def test_output_to_s3(sandbox, context, monkeypatch):
-    from moto import mock_aws
-
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws",
-                                                               "extra": {"region_name": "us-east-1"}}))
+def test_output_to_s3(sandbox, context, s3_server):
     sandbox.configure("oi", report_rows=2100)
-    with mock_aws():
-        import boto3
-
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="reports")
-        summary = sensor(output_path="s3://reports/oi/2026-11-20.csv").execute(context)
-        body = s3.get_object(Bucket="reports", Key="oi/2026-11-20.csv")["Body"].read().decode()
+    s3 = s3_server
+    s3.create_bucket(Bucket="reports")
+    summary = sensor(output_path="s3://reports/oi/2026-11-20.csv").execute(context)
+    body = s3.get_object(Bucket="reports", Key="oi/2026-11-20.csv")["Body"].read().decode()
     rows = list(csv.DictReader(body.splitlines()))
     assert summary["output"] == "s3://reports/oi/2026-11-20.csv" and len(rows) == 2100 == summary["rows"]
 
