@@ -25,16 +25,19 @@ LOWEST_TESTS = tests/core tests/ispot/test_ispot_hook.py tests/ispot/test_ispot_
 .PHONY: demo demo-next-year test test-airflow3 test-airflow2 test-minors test-lowest test-celery sandbox \
 	check-connections benchmarks clean browser test-browser dist-check
 
+## Environments are built with uv: the Amazon provider's s3fs extra holds botocore to the range
+## aiobotocore allows, which pip's resolver can take many minutes to backtrack into; uv
+## resolves it in seconds. (Users get the same versions from Airflow's constraints file.)
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q "apache-airflow==$(AIRFLOW3_VERSION)" $(PROVIDERS) -e ".[test]"
+	$(VENV)/bin/pip install -q --upgrade pip uv
+	$(VENV)/bin/uv pip install -q -p $(VENV)/bin/python "apache-airflow==$(AIRFLOW3_VERSION)" $(PROVIDERS) -e ".[test]"
 	touch $@
 
 $(VENV2)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV2)
-	$(VENV2)/bin/pip install -q --upgrade pip
-	$(VENV2)/bin/pip install -q "apache-airflow==$(AIRFLOW2_VERSION)" $(PROVIDERS) -e ".[test]"
+	$(VENV2)/bin/pip install -q --upgrade pip uv
+	$(VENV2)/bin/uv pip install -q -p $(VENV2)/bin/python "apache-airflow==$(AIRFLOW2_VERSION)" $(PROVIDERS) -e ".[test]"
 	touch $@
 
 ## Airflow 3.0 and 3.2 do not cap the web stack of their execution API, and its newer releases
@@ -88,7 +91,8 @@ test-airflow2: $(VENV2)/.installed browser
 ## The CeleryExecutor deployment test (Airflow 3): Redis, PostgreSQL, two Celery workers.
 ## Needs Debian's redis-server and postgresql (apt-get install -y redis-server postgresql).
 test-celery: $(VENV)/.installed
-	$(VENV)/bin/pip install -q "apache-airflow==$(AIRFLOW3_VERSION)" apache-airflow-providers-celery "celery<5.7" redis psycopg2-binary asyncpg
+	$(VENV)/bin/uv pip install -q -p $(VENV)/bin/python "apache-airflow==$(AIRFLOW3_VERSION)" \
+		apache-airflow-providers-celery "celery<5.7" redis psycopg2-binary asyncpg
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python -m pytest -m celery $(PYTEST_ARGS)
 
 ## Example DAGs, provider registration and test_connection on every other Airflow minor.

@@ -53,8 +53,10 @@ class OiReportSensor(BaseSensorOperator):
     :param min_rows: rows needed. (templated)
     :param min_impressions: impressions needed with ``ready_when="impressions"``. (templated)
     :param output_path: when set, every row of the ready report is written there: a local
-        path or ``s3://bucket/key``, ``.csv`` or ``.jsonl``/``.ndjson``. (templated)
-    :param aws_conn_id: AWS connection for an ``s3://`` output. (templated)
+        path, a ``file://`` URI or an object in any store Airflow's ``ObjectStoragePath`` reaches
+        (``s3://bucket/key``, ``gs://``, ``abfs://``...), ``.csv`` or ``.jsonl``/``.ndjson``. (templated)
+    :param aws_conn_id: connection of the output's object store: an AWS connection for ``s3://``,
+        else that of the scheme's provider. (templated)
     :param page_size: rows per report call (``row_limit``), at most 2000.
     :param deferrable: hand the wait to the triggerer.
     """
@@ -295,7 +297,7 @@ class OiReportSensor(BaseSensorOperator):
 class _RowSpool:
     """Spools report rows to a temporary JSON Lines file while a poke walks the report;
     :meth:`deliver` converts it (CSV when the target ends in .csv) and copies it to the
-    target (local or ``s3://``). Without a target it does nothing."""
+    target (local or an object store). Without a target it does nothing."""
 
     def __init__(self, target: str | None):
         self.target = target

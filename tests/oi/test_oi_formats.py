@@ -249,7 +249,8 @@ def test_ready_criterion_arguments():
 
 
 @pytest.mark.parametrize("target, rule", [
-    ("s3://bucket-only", "oi.output.s3"), ("s3://b/prefix/", "oi.output.s3"), ("gs://b/k.csv", "oi.output.scheme"),
+    ("s3://bucket-only", "oi.output.s3"), ("s3://b/prefix/", "oi.output.s3"), ("://b/k.csv", "oi.output.scheme"),
+    ("gs://bucket-only", "oi.output.object"), ("file:///tmp/", "oi.output.directory"),
     ("/tmp/report.xlsx", "oi.output.extension"), ("/tmp/", "oi.output.directory"),
 ])
 def test_bad_output_targets(target, rule):
@@ -260,6 +261,10 @@ def test_bad_output_targets(target, rule):
 def test_good_output_targets():
     assert oi.check_output_target("s3://b/k/report.csv") == "s3://b/k/report.csv"
     assert oi.check_output_target("/tmp/x/report.jsonl") == "/tmp/x/report.jsonl"
+    # any object store the deployment has a file system for (ObjectStoragePath), and file://
+    assert oi.check_output_target("gs://b/k/report.csv") == "gs://b/k/report.csv"
+    assert oi.check_output_target("abfs://container/k/report.ndjson") == "abfs://container/k/report.ndjson"
+    assert oi.check_output_target("file:///tmp/x/report.csv") == "file:///tmp/x/report.csv"
     assert oi.check_output_target(None) is None
 
 

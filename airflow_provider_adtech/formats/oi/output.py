@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -12,6 +13,8 @@ from airflow_provider_adtech.formats.errors import Problem, ValidationFailed
 from airflow_provider_adtech.formats.oi.figures import IDENTIFIER_COLUMNS, STAT_COLUMNS
 
 OUTPUT_EXTENSIONS = (".csv", ".jsonl", ".ndjson")
+#: a URI scheme (RFC 3986): a letter, then letters, digits, "+", "-" or "."
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 def output_format(target: str) -> str:
@@ -21,23 +24,27 @@ def output_format(target: str) -> str:
 
 
 def check_output_target(target: Any, source: str = "sensor arguments") -> str | None:
-    """A local path or ``s3://bucket/key`` ending in .csv, .jsonl or .ndjson; else ValidationFailed."""
+    """A local path, ``file://`` path or object-store URI (``s3://bucket/key``, ``gs://``, ``abfs://``...:
+    whatever file systems the deployment has) ending in .csv, .jsonl or .ndjson; else ValidationFailed."""
     if target in (None, ""):
         return None
     text = str(target).strip()
     problems: list[Problem] = []
-    if "://" in text and not text.startswith("s3://"):
-        problems.append(Problem("oi.output.scheme", f"output_path must be a local path or an s3:// URI, got "
-                                f"{text!r}", source, None, "output_path"))
-    elif text.startswith("s3://"):
-        rest = text[5:]
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() != "file":
         bucket, _, key = rest.partition("/")
-        if not bucket or not key or key.endswith("/"):
-            problems.append(Problem("oi.output.s3", f"output_path must be s3://bucket/key naming an object, got "
+        if not _SCHEME.fullmatch(scheme):
+            problems.append(Problem("oi.output.scheme", f"output_path must be a local path or a URI "
+                                    f"scheme://bucket/key, got {text!r}", source, None, "output_path"))
+        elif not bucket or not key or key.endswith("/"):
+            rule = "oi.output.s3" if scheme.lower() == "s3" else "oi.output.object"
+            problems.append(Problem(rule, f"output_path must be {scheme}://bucket/key naming an object, got "
                                     f"{text!r}", source, None, "output_path"))
-    elif text.endswith(("/", os.sep)) or os.path.isdir(text):
-        problems.append(Problem("oi.output.directory", f"output_path must name a file, not a directory: {text!r}",
-                                source, None, "output_path"))
+    else:
+        path = rest if sep else text
+        if path.endswith(("/", os.sep)) or os.path.isdir(path):
+            problems.append(Problem("oi.output.directory", f"output_path must name a file, not a directory: "
+                                    f"{text!r}", source, None, "output_path"))
     if not problems and os.path.splitext(text)[1].lower() not in OUTPUT_EXTENSIONS:
         problems.append(Problem("oi.output.extension", f"output_path must end in {', '.join(OUTPUT_EXTENSIONS)} "
                                 f"(the file format), got {text!r}", source, None, "output_path"))
