@@ -3,7 +3,7 @@
 A source or target is a plain local path (read and written with Python's own files), or a
 URI whose scheme Airflow's object storage knows: ``s3://`` (the Amazon provider with its
 ``s3fs`` extra), ``gs://`` (Google provider), ``abfs://`` (Microsoft Azure provider),
-``file://``... The connection named by ``conn_id`` (the operators' ``aws_conn_id`` /
+``file://``... (``s3://`` needs this package's ``s3`` extra.) The connection named by ``conn_id`` (the operators' ``aws_conn_id`` /
 ``source_aws_conn_id`` arguments) authenticates whatever store the scheme needs.
 
 Reads are streams in blocks of :data:`BLOCK_SIZE`, never the whole object, so memory stays
@@ -63,11 +63,26 @@ def expand_sources(sources: str | Iterable[str] | None) -> list[str]:
     return out
 
 
+#: extras of this package that bring a scheme's file system, named in the error when it is missing
+_EXTRAS = {"s3": "s3", "s3a": "s3", "s3n": "s3"}
+
+
 def object_path(uri: str, conn_id: str | None) -> Any:
-    """Airflow's ``ObjectStoragePath`` for ``uri``, authenticated by connection ``conn_id``."""
+    """Airflow's ``ObjectStoragePath`` for ``uri``, authenticated by connection ``conn_id``, with
+    its file system attached: a store whose library is not installed fails here, naming what
+    to install (before any file is read or any vendor request is made)."""
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-    return ObjectStoragePath(uri, conn_id=conn_id)
+    path = ObjectStoragePath(uri, conn_id=conn_id)
+    try:
+        path.fs  # noqa: B018 - attaches the store's file system (imports its library)
+    except ImportError as exc:
+        scheme = uri.partition("://")[0].lower()
+        extra = _EXTRAS.get(scheme)
+        hint = (f'pip install "airflow-provider-adtech[{extra}]"' if extra
+                else f"install the Airflow provider that serves {scheme}://")
+        raise ImportError(f"{uri}: no file system for {scheme}:// is installed ({exc}); {hint}") from exc
+    return path
 
 
 def size(uri: str, conn_id: str | None = None) -> int | None:

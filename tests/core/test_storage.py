@@ -107,3 +107,12 @@ def test_importing_storage_loads_nothing_heavy():
             "print([m for m in ('airflow', 'boto3', 'botocore', 's3fs', 'fsspec', 'upath') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_s3_without_s3fs_names_the_extra_before_reading(monkeypatch):
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # import s3fs -> ImportError
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_NO_S3FS", '{"conn_type": "aws"}')
+    with pytest.raises(ImportError, match=r'^s3://exports/in\.csv: no file system for s3:// .*'
+                                          r'pip install "airflow-provider-adtech\[s3\]"$'):
+        with storage.open_binary("s3://exports/in.csv", "aws_no_s3fs"):
+            pass
