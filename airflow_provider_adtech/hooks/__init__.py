@@ -1,0 +1,1 @@
+"""Hooks: authentication, sessions and endpoints of the five vendor APIs."""

@@ -1,0 +1,1 @@
+"""Operators: task arguments translated into hook and format calls, with a small XCom summary."""
