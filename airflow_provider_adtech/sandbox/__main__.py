@@ -62,15 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from airflow_provider_adtech.sandbox._extra import SandboxExtraMissing
-    from airflow_provider_adtech.sandbox.server import SandboxServer
 
-    if args.s3:
-        from airflow_provider_adtech.sandbox.s3 import require_moto
+    try:  # werkzeug (and moto for --s3) come with the sandbox extra
+        from airflow_provider_adtech.sandbox.server import SandboxServer
 
-        try:
+        if args.s3:
+            from airflow_provider_adtech.sandbox.s3 import require_moto
+
             require_moto()
-        except SandboxExtraMissing as exc:
-            parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    except SandboxExtraMissing as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
 
     creds = None
     if args.credentials_file:

@@ -23,7 +23,7 @@ try:
     from werkzeug.serving import WSGIRequestHandler, make_server
     from werkzeug.wrappers import Request as WsgiRequest
     from werkzeug.wrappers import Response as WsgiResponse
-except ImportError as _exc:  # pragma: no cover - werkzeug comes with Airflow and the sandbox extra
+except ImportError as _exc:  # werkzeug comes with the sandbox extra (and with Airflow 2)
     from airflow_provider_adtech.sandbox._extra import extra_missing
 
     raise extra_missing("the sandbox", _exc) from None
