@@ -460,6 +460,38 @@ class AirflowDeployment:
                 out[int(m.group(1))] = path
         return out
 
+    def trigger_fired(self, dag_id: str, run_id: str, task_id: str) -> dict[int, str]:
+        """``{map index: where}`` for each trigger of the task that logged "Trigger fired event".
+
+        The triggerer writes a trigger's lines into its trigger log file while the trigger is
+        known to be running. Its runner subprocess sends log lines and the "finished" state change
+        over two sockets, and when the state change is handled first the trigger's log file is
+        already closed: the line then goes to the triggerer's own output, with the task instance's
+        ``dag_id``, ``run_id``, ``task_id`` and ``map_index`` beside it. Both are the triggerer's
+        output, so both count.
+        """
+        found: dict[int, str] = {}
+        for path in self.task_log_files(dag_id, run_id, task_id):
+            if re.search(r"\.log\.trigger\.\d+\.log$", path.name) and "Trigger fired event" in readable_log(
+                path.read_text("utf-8", "replace")
+            ):
+                m = re.search(r"/map_index=(-?\d+)/", path.as_posix())
+                found[int(m.group(1)) if m else -1] = str(path.relative_to(self.home))
+        own = self.output_dir / "triggerer.log"
+        lines = own.read_text("utf-8", "replace").splitlines() if own.exists() else []
+        for line in lines:
+            if "Trigger fired event" not in line:
+                continue
+            try:
+                fields = json.loads(line)
+            except ValueError:
+                fields = {k: v.strip("'\"") for k, v in re.findall(r"(\w+)=('[^']*'|\"[^\"]*\"|\S+)", line)}
+            if not isinstance(fields, dict):
+                continue
+            if (fields.get("dag_id"), fields.get("run_id"), fields.get("task_id")) == (dag_id, run_id, task_id):
+                found.setdefault(int(fields.get("map_index", -1)), "triggerer output")
+        return found
+
 
 def _run_path(dag_id: str, run_id: str) -> str:
     return f"/dags/{urllib.parse.quote(dag_id)}/dagRuns/{urllib.parse.quote(run_id)}"
