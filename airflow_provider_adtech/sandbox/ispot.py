@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tempfile
 import time
 import zipfile
 from typing import IO, Any
@@ -58,64 +57,6 @@ class _Invalid(Exception):
         self.message = message
         self.reason = reason
         super().__init__(reason)
-
-
-def _multipart_file(req: Request, field: str, into: IO[bytes]) -> tuple[str | None, bool]:
-    """Copy the part named ``field`` of a multipart body into ``into`` (streamed, the body
-    may be hundreds of MB); return its file name and whether such a part was found."""
-    ctype = req.header("Content-Type") or ""
-    m = re.search(r'boundary="?([^";]+)"?', ctype)
-    if not m:
-        raise _Invalid(MSG_CONTENT_TYPE, "no multipart boundary")
-    delim = b"--" + m.group(1).encode("latin-1")
-    src = req.body_file
-    src.seek(0)
-    buf = b""
-    chunk = 1 << 20
-
-    def fill() -> bool:
-        nonlocal buf
-        data = src.read(chunk)
-        buf += data
-        return bool(data)
-
-    # find the first delimiter
-    while delim not in buf:
-        if not fill():
-            return None, False
-    buf = buf[buf.index(delim) + len(delim):]
-    sep = b"\r\n" + delim
-    while True:
-        while len(buf) < 2 and fill():
-            pass
-        if buf.startswith(b"--"):
-            return None, False  # closing delimiter: no such part
-        while b"\r\n\r\n" not in buf:
-            if not fill() or len(buf) > 64 * 1024:
-                return None, False
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        headers = head.decode("latin-1")
-        disp = re.search(r'content-disposition:[^\r\n]*', headers, re.I)
-        name = re.search(r'\bname="([^"]*)"', disp.group(0)) if disp else None
-        fname = re.search(r'filename="([^"]*)"', disp.group(0)) if disp else None
-        wanted = bool(name and name.group(1) == field and fname is not None)
-        # stream the part's content up to the next delimiter
-        while True:
-            idx = buf.find(sep)
-            if idx >= 0:
-                if wanted:
-                    into.write(buf[:idx])
-                buf = buf[idx + len(sep):]
-                break
-            keep = len(sep)
-            if len(buf) > keep:
-                if wanted:
-                    into.write(buf[:-keep])
-                buf = buf[-keep:]
-            if not fill():
-                return (fname.group(1) if wanted and fname else None), False
-        if wanted:
-            return fname.group(1) if fname else "", True
 
 
 def _check_csv(stream: IO[bytes], mandatory: list[str]) -> tuple[int, list[str]]:
@@ -229,20 +170,20 @@ class IspotSandbox(VendorSandbox):
             meta["outcome"] = "rate_limited"
             return Response.json(429, {"message": "Too Many Requests"},
                                  {"Retry-After": str(max(1, round(wait)))})
-        ctype = (req.header("Content-Type") or "").lower()
-        if not ctype.startswith("multipart/form-data"):
+        mimetype, options = req.content_type()
+        if mimetype != "multipart/form-data" or not options.get("boundary"):
             meta["outcome"] = "content_type"
             return Response.json(400, {"message": MSG_CONTENT_TYPE})
-        with tempfile.TemporaryFile() as part:
-            try:
-                fname, found = _multipart_file(req, "upload[file]", part)
-            except _Invalid as exc:
-                meta["outcome"] = exc.reason
-                return Response.json(400, {"message": exc.message})
-            if not found or not fname:
-                meta["outcome"] = "no_file"
-                return Response.json(400, {"message": MSG_NO_FILE})
-            size = part.tell()
+        try:
+            upload = req.upload("upload[file]")
+        except ValueError:  # a malformed or cut-short body carries no file
+            upload = None
+        if upload is None or not upload.filename:
+            meta["outcome"] = "no_file"
+            return Response.json(400, {"message": MSG_NO_FILE})
+        fname = upload.filename
+        with upload.stream as part:
+            size = part.seek(0, 2)
             meta.update(file=fname, bytes=size)
             min_bytes = int(self.settings.get("min_bytes", 8_000_000))
             max_bytes = int(self.settings.get("max_bytes", 200_000_000))

@@ -18,7 +18,10 @@ from typing import IO, Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
 try:
+    from werkzeug.datastructures import FileStorage
     from werkzeug.exceptions import ClientDisconnected, HTTPException
+    from werkzeug.formparser import FormDataParser
+    from werkzeug.http import parse_options_header
     from werkzeug.routing import Map, Rule
     from werkzeug.serving import WSGIRequestHandler, make_server
     from werkzeug.wrappers import Request as WsgiRequest
@@ -71,6 +74,29 @@ class Request:
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
+
+    def content_type(self) -> tuple[str, dict[str, str]]:
+        """The media type of the body (lower case) and its parameters (``boundary``, ``charset`` ...)."""
+        mimetype, options = parse_options_header(self.header("Content-Type") or "")
+        return mimetype.lower(), options
+
+    def upload(self, name: str) -> FileStorage | None:
+        """The file part ``name`` (a part with a ``filename``) of a ``multipart/form-data`` body,
+        read by werkzeug's form parser, which spools file parts to disk past 500 KB; ``None``
+        when the body has no such part. :class:`ValueError` when the body is not
+        ``multipart/form-data`` with a boundary, or is malformed or cut short."""
+        mimetype, options = self.content_type()
+        if mimetype != "multipart/form-data" or not options.get("boundary"):
+            raise ValueError("not multipart/form-data with a boundary")
+        size = self.body_file.seek(0, 2)
+        self.body_file.seek(0)
+        parser = FormDataParser(silent=False, max_form_parts=None)
+        _, _, files = parser.parse(self.body_file, mimetype, size, options)
+        wanted = files.get(name)
+        for _, storage in files.items(multi=True):
+            if storage is not wanted:
+                storage.close()
+        return wanted
 
     def bearer(self) -> str | None:
         auth = self.header("Authorization") or ""

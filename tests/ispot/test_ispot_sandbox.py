@@ -80,6 +80,45 @@ def test_no_file_in_upload_file(sandbox):
     assert resp.json()["message"] == "The request must contain a CSV format file to be imported."
 
 
+def _multipart(sandbox, body: bytes, boundary: str | None = "b0undary") -> requests.Response:
+    ctype = "multipart/form-data" + (f"; boundary={boundary}" if boundary else "")
+    return requests.post(f"{sandbox.url}/v4/metrics/conversions", data=body, timeout=10,
+                         headers={"Authorization": f"Bearer {token(sandbox)}", "Content-Type": ctype})
+
+
+def _part(name: str, content: bytes, filename: str | None = None) -> bytes:
+    disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+    return f"--b0undary\r\nContent-Disposition: {disp}\r\n\r\n".encode() + content + b"\r\n"
+
+
+def test_multipart_without_a_boundary_is_the_content_type_error(sandbox):
+    resp = _multipart(sandbox, _part("upload[file]", GOOD, "c.csv") + b"--b0undary--\r\n", boundary=None)
+    assert resp.status_code == 400 and resp.json()["message"] == "The content type request is not valid."
+    assert sandbox.journal.entries("ispot.upload")[-1].meta["outcome"] == "content_type"
+
+
+@pytest.mark.parametrize("body", [
+    _part("upload[file]", GOOD, "c.csv")[:-40],  # cut short: no closing delimiter
+    _part("upload[file]", GOOD) + b"--b0undary--\r\n",  # a form field, not a file
+    _part("upload[file]", GOOD, "") + b"--b0undary--\r\n",  # a file part without a name
+], ids=["cut-short", "no-filename", "empty-filename"])
+def test_multipart_without_a_whole_named_file_is_no_file(sandbox, body):
+    resp = _multipart(sandbox, body)
+    assert resp.status_code == 400
+    assert resp.json()["message"] == "The request must contain a CSV format file to be imported."
+    assert sandbox.state()["ispot"]["files"] == []
+
+
+def test_the_file_is_found_among_other_parts(sandbox):
+    body = (_part("note", b"hello") + _part("other", b"x,y\r\n", "other.csv")
+            + _part("upload[file]", GOOD, "conversions_2026-11-20_001.csv") + b"--b0undary--\r\n")
+    resp = _multipart(sandbox, body)
+    assert resp.status_code == 201, resp.text
+    state = sandbox.state()["ispot"]
+    assert state["rows"] == 20 and [f["file"] for f in state["files"]] == ["conversions_2026-11-20_001.csv"]
+    assert sandbox.journal.entries("ispot.upload")[-1].meta["bytes"] == len(GOOD)
+
+
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00i\x00p", GOOD + b'"1.2.3.4","x"y\n'], ids=["binary", "bad-quote"])
 def test_not_csv(sandbox, content):
     resp = upload(sandbox, content)
