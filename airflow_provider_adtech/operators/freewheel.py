@@ -319,34 +319,18 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
     def _spool(self, out: Any) -> int:
         """Validate every input line, write the API lines as JSON lines to ``out``; return the count."""
         from airflow_provider_adtech.formats import freewheel as fwf
-        from airflow_provider_adtech.formats.errors import Problem, ProblemCollector
+        from airflow_provider_adtech.formats.errors import ProblemCollector
 
         durations = tuple(self.allowed_durations or fwf.DEFAULT_DURATIONS)
         problems = ProblemCollector(self.max_problems)
-        n = 0
         if self.order_lines is not None:
             with _arguments():
                 lines = as_iterable(self.order_lines, "order_lines", ORDER_LINES)
-            validator = fwf.ApiLineValidator(problems, durations, "order_lines")
-            for i, obj in enumerate(lines, start=1):
-                if validator.check(obj, i) and not problems:
-                    out.write(json.dumps(obj, separators=(",", ":")) + "\n")
-                n += 1
-        else:
-            rules = fwf.LineRules.make(durations, self.regional_syscodes)
-            keys = fwf.KeyIndex()
-            validator = fwf.ApiLineValidator(problems, durations)
-            for source, records in self._record_inputs(problems, self._stats):
-                validator.source = source
-                for line in fwf.parse_records(records, source, problems, rules, keys, self._stats):
-                    n += 1
-                    api, mapping_problems = fwf.api_line_from_order(line)
-                    for rule, fld, msg in mapping_problems:
-                        problems.add(Problem(rule, msg, source, line.source_line, fld))
-                    if api is not None and validator.check(api, line.source_line) and not problems:
-                        out.write(json.dumps(api, separators=(",", ":")) + "\n")
-        problems.raise_if_any("FreeWheel order lines")
-        return n
+            return fwf.spool_api_lines(lines, out, problems=problems, allowed_durations=durations)
+        return fwf.spool_orders_as_api_lines(
+            self._record_inputs(problems, self._stats), out, problems=problems, stats=self._stats,
+            rules=fwf.LineRules.make(durations, self.regional_syscodes),
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_adtech.formats.errors import ValidationFailed

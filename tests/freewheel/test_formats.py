@@ -6,6 +6,7 @@ import csv
 import gc
 import datetime as dt
 import io
+import json
 import weakref
 import zipfile
 
@@ -344,3 +345,57 @@ def test_api_validator_rules():
         ("freewheel.api.network_code", 1, "targeting.content.channel.include"),
         ("freewheel.api.type", 2, ""),
     }
+
+
+def _spool_rows(rows, **kw):
+    problems = ProblemCollector(50)
+    out = io.StringIO()
+    n = fwf.spool_orders_as_api_lines([("rows", fwf.iter_row_records(rows, "rows", problems))], out,
+                                      problems=problems, **kw)
+    return n, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_delivery_rows_spooled_as_json_order_lines_of_the_basic_attributes_table():
+    n, lines = _spool_rows(order_rows(3))
+    assert n == 3 and len(lines) == 3
+    assert all(set(fwf.API_REQUIRED) <= set(_dotted(line)) for line in lines), lines[0]
+    assert [line["external_id"] for line in lines] == [fwf.api_line_from_order(o)[0]["external_id"]
+                                                        for o in _parsed(order_rows(3))]
+    # the order lines written are themselves valid "Basic Attributes" lines, and spool as they are
+    out = io.StringIO()
+    assert fwf.spool_api_lines(lines, out, problems=ProblemCollector(50)) == 3
+    assert [json.loads(x) for x in out.getvalue().splitlines()] == lines
+
+
+def test_spooling_stops_writing_at_the_first_problem_and_names_every_line():
+    rows = order_rows(4)
+    rows[1]["spot_length"] = "45"  # "In seconds (15,30,60)"
+    rows[3]["spot_length"] = "7"
+    problems = ProblemCollector(50)
+    out = io.StringIO()
+    with pytest.raises(ValidationFailed) as err:
+        fwf.spool_orders_as_api_lines([("rows", fwf.iter_row_records(rows, "rows", problems))], out,
+                                      problems=problems)
+    assert sorted({p.line for p in err.value.problems}) == [2, 4], err.value.problems
+    assert len(out.getvalue().splitlines()) == 1  # only the line before the first problem: discarded by callers
+
+
+def test_json_order_lines_out_of_the_allowed_durations_are_refused():
+    _, lines = _spool_rows(order_rows(2))
+    problems = ProblemCollector(50)
+    with pytest.raises(ValidationFailed) as err:
+        fwf.spool_api_lines(lines, io.StringIO(), problems=problems, allowed_durations=(15, 60))
+    assert {(p.line, p.column) for p in err.value.problems} == {(1, "duration"), (2, "duration")}
+
+
+def _dotted(obj, prefix=""):
+    for k, v in obj.items():
+        yield prefix + k
+        if isinstance(v, dict):
+            yield from _dotted(v, prefix + k + ".")
+
+
+def _parsed(rows):
+    problems = ProblemCollector(50)
+    return list(fwf.parse_records(fwf.iter_row_records(rows, "rows", problems), "rows", problems,
+                                  fwf.LineRules(), fwf.KeyIndex(), {}))

@@ -37,6 +37,8 @@ from airflow_provider_adtech.formats.freewheel.api import (
     API_REQUIRED,
     ApiLineValidator,
     api_line_from_order,
+    spool_api_lines,
+    spool_orders_as_api_lines,
     batched,
     validate_api_lines,
 )
@@ -82,5 +84,5 @@ __all__ = [
     "DeliveryFile", "DeliveryWriter", "KeyIndex", "LineRules", "OrderLine",
     "ApiLineValidator", "api_line_from_order", "batched", "broadcast_week", "build_delivery", "check_columns",
     "delivery_names", "format_timestamp", "iter_csv_records", "iter_row_records", "parse_delivery_name",
-    "parse_records", "read_delivery", "validate_api_lines",
+    "parse_records", "read_delivery", "spool_api_lines", "spool_orders_as_api_lines", "validate_api_lines",
 ]

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from airflow_provider_adtech.formats.dates import iso_date
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector
 from airflow_provider_adtech.formats.freewheel.keys import KeyIndex
+from airflow_provider_adtech.formats.freewheel.records import parse_records
 from airflow_provider_adtech.formats.freewheel.schema import (
     API_ONE_LINE_RULE,
     DEFAULT_DURATIONS,
     HHMM,
     INT_RE,
+    LineRules,
     OrderLine,
     fmt_set,
 )
@@ -229,6 +232,58 @@ def validate_api_lines(lines: Iterable[Any], allowed_durations: Iterable[int] = 
     n = 0
     for n, obj in enumerate(lines, start=1):
         validator.check(obj, n)
+    problems.raise_if_any("FreeWheel order lines")
+    return n
+
+
+def _json_line(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":")) + "\n"
+
+
+def spool_api_lines(lines: Iterable[Any], out: IO[str], *, problems: ProblemCollector,
+                    allowed_durations: Iterable[int] = DEFAULT_DURATIONS, source: str = "order_lines") -> int:
+    """Check JSON order lines against the "Basic Attributes" table and write them to ``out``, one
+    JSON object a line, while no problem has been found; return how many were read.
+
+    :raises ValidationFailed: with every problem (``out`` then holds only a prefix: discard it).
+    """
+    validator = ApiLineValidator(problems, allowed_durations, source)
+    n = 0
+    for n, obj in enumerate(lines, start=1):
+        if validator.check(obj, n) and not problems:
+            out.write(_json_line(obj))
+    problems.raise_if_any("FreeWheel order lines")
+    return n
+
+
+def spool_orders_as_api_lines(
+    inputs: Iterable[tuple[str, Iterable[tuple[int, Mapping[str, Any]]]]],
+    out: IO[str],
+    *,
+    problems: ProblemCollector,
+    rules: LineRules | None = None,
+    stats: dict[str, int] | None = None,
+) -> int:
+    """Check delivery-schema records line by line (as the S3 delivery does), map each to its JSON
+    order line (:func:`api_line_from_order`), check that too and write it to ``out`` while no
+    problem has been found; return the number of order lines read.
+
+    :param inputs: ``(source name, records)`` pairs, as for :func:`build_delivery`.
+    :raises ValidationFailed: with every problem, naming the source and its line.
+    """
+    rules = rules or LineRules()
+    keys = KeyIndex()
+    validator = ApiLineValidator(problems, rules.allowed_durations)
+    n = 0
+    for source, records in inputs:
+        validator.source = source
+        for line in parse_records(records, source, problems, rules, keys, stats if stats is not None else {}):
+            n += 1
+            api, mapping_problems = api_line_from_order(line)
+            for rule, fld, msg in mapping_problems:
+                problems.add(Problem(rule, msg, source, line.source_line, fld))
+            if api is not None and validator.check(api, line.source_line) and not problems:
+                out.write(_json_line(api))
     problems.raise_if_any("FreeWheel order lines")
     return n
 
