@@ -230,7 +230,7 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
         else:
             from airflow_provider_adtech.utils.storage import expand_sources, open_text
 
-            sources = expand_sources(self.source)
+            sources = expand_sources(self.source, self.aws_conn_id)
             rows = []
             for uri in sources:
                 with open_text(uri, self.aws_conn_id) as stream:

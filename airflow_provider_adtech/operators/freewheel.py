@@ -76,9 +76,11 @@ class _InputMixin:
                                    f"(got {', '.join(given) or 'none'})")
 
     def _sources(self) -> list[str]:
-        return expand_sources(self.source) if self.source is not None else []
+        return expand_sources(self.source, self.source_aws_conn_id) if self.source is not None else []
 
-    def _record_inputs(self, problems: Any, stats: dict[str, int]) -> Iterator[tuple[str, Iterable]]:
+    def _record_inputs(self, problems: Any, stats: dict[str, int], sources: Sequence[str]
+                       ) -> Iterator[tuple[str, Iterable]]:
+        """``(source name, records)`` of ``rows`` or of each expanded source file."""
         from airflow_provider_adtech.formats import freewheel as fwf
 
         if self.rows is not None:
@@ -86,7 +88,7 @@ class _InputMixin:
                 rows = as_iterable(self.rows, "rows", ORDER_LINES)
             yield "rows", fwf.iter_row_records(rows, "rows", problems)
             return
-        for uri in self._sources():
+        for uri in sources:
             name = display_name(uri)
             with open_text(uri, self.source_aws_conn_id, encoding="utf-8-sig") as fh:
                 yield name, fwf.iter_csv_records(fh, name, problems, stats)
@@ -222,7 +224,7 @@ class FreeWheelS3OrderOperator(_InputMixin, BaseOperator):
         with tempfile.TemporaryDirectory(prefix="freewheel-orders-") as tmp:
             try:
                 delivery = fwf.build_delivery(
-                    self._record_inputs(problems, stats), tmp, orders_date=orders_date, timestamp=timestamp,
+                    self._record_inputs(problems, stats, sources), tmp, orders_date=orders_date, timestamp=timestamp,
                     rules=rules, max_zip_bytes=as_int(self.max_zip_bytes, "max_zip_bytes", unit="bytes"),
                     allow_empty=as_bool(self.allow_empty, "allow_empty", strict=False), stats=stats,
                     problems=problems)
@@ -316,7 +318,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         self.source_aws_conn_id = source_aws_conn_id
         self.max_problems = max_problems
 
-    def _spool(self, out: Any) -> int:
+    def _spool(self, out: Any, sources: Sequence[str]) -> int:
         """Validate every input line, write the API lines as JSON lines to ``out``; return the count."""
         from airflow_provider_adtech.formats import freewheel as fwf
         from airflow_provider_adtech.formats.errors import ProblemCollector
@@ -328,7 +330,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
                 lines = as_iterable(self.order_lines, "order_lines", ORDER_LINES)
             return fwf.spool_api_lines(lines, out, problems=problems, allowed_durations=durations)
         return fwf.spool_orders_as_api_lines(
-            self._record_inputs(problems, self._stats), out, problems=problems, stats=self._stats,
+            self._record_inputs(problems, self._stats, sources), out, problems=problems, stats=self._stats,
             rules=fwf.LineRules.make(durations, self.regional_syscodes),
         )
 
@@ -340,11 +342,12 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         with _arguments():
             batch_size = as_int(self.batch_size, "batch_size", minimum=1)
         self._stats: dict[str, int] = {}
+        sources = self._sources()
         with tempfile.TemporaryDirectory(prefix="freewheel-api-") as tmp:
             path = os.path.join(tmp, "order_lines.jsonl")
             try:
                 with open(path, "w", encoding="utf-8") as out:
-                    count = self._spool(out)
+                    count = self._spool(out, sources)
             except ValidationFailed as exc:
                 raise AdtechValidationError(str(exc), exc.problems) from None
             if count == 0:
@@ -360,7 +363,7 @@ class FreeWheelLinearOrderOperator(_InputMixin, BaseOperator):
         if summary["values_trimmed"]:
             self.log.warning("%d value(s) had spaces around them, removed in the order lines sent",
                              summary["values_trimmed"])
-        self._lineage = (self._sources(), [hook.url(hook.linear_orders_path)])
+        self._lineage = (sources, [hook.url(hook.linear_orders_path)])
         if result.failed_records and not as_bool(self.allow_partial, "allow_partial", strict=False):
             raise LinearOrdersPartialFailure(result)
         return summary

@@ -207,7 +207,7 @@ class IqmCampaignOperator(BaseOperator):
         from airflow_provider_adtech.formats.errors import Problem
 
         try:
-            paths = expand_sources(self.changes_file)
+            paths = expand_sources(self.changes_file, self.aws_conn_id)
         except FileNotFoundError as exc:
             raise ValidationFailed([Problem("iqm.changes.missing", str(exc), str(self.changes_file),
                                             column="changes_file")], what="IQM changes file") from None

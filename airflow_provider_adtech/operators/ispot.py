@@ -330,7 +330,7 @@ class IspotConversionUploadOperator(LineageMixin, BaseOperator):
             from airflow_provider_adtech.utils.args import as_records
 
             return [RowsSource("rows", as_records(self.rows, "rows"))]
-        uris = expand_sources(self.source)
+        uris = expand_sources(self.source, self.aws_conn_id)
         if not uris:
             raise ValueError("source names no file")
         self._lineage_inputs = list(uris)

@@ -50,7 +50,7 @@ class _OiRecordsOperator(BaseOperator):
             problems.append(Problem(f"oi.{self.kind}.action", f"action must be 'create' or 'update', got "
                                     f"{self.action!r}", f"{type(self).__name__} {self.task_id}", None, "action"))
         try:
-            paths = expand_sources(source) if source else []
+            paths = expand_sources(source, self.aws_conn_id) if source else []
         except FileNotFoundError as exc:
             problems.append(Problem("oi.payload.missing", str(exc), source))
             paths = []

@@ -36,11 +36,14 @@ def display_name(uri: str) -> str:
     return os.path.basename(uri) if is_local(uri) else uri
 
 
-def expand_sources(sources: str | Iterable[str] | None) -> list[str]:
-    """Local paths with globs expanded (sorted), URIs kept as given.
+def expand_sources(sources: str | Iterable[str] | None, conn_id: str | None = None) -> list[str]:
+    """Paths and URIs, each glob (``*``, ``?``, ``[...]``) expanded into the files it matches, sorted.
 
-    A glob that matches nothing, or a local file that does not exist, is an error: a
-    missing input must not pass silently.
+    Local globs through Python's ``glob``; an object-store URI with a glob in its path
+    (``s3://exports/2026-11-20/*.csv``) through its store's file system, authenticated by
+    ``conn_id`` (one listing request). Plain URIs are kept as given (their absence shows when
+    they are read). A glob that matches no file, or a local file that does not exist, is an
+    error: a missing input must not pass silently.
     """
     if sources is None:
         return []
@@ -50,7 +53,7 @@ def expand_sources(sources: str | Iterable[str] | None) -> list[str]:
     for src in sources:
         src = str(src)
         if not is_local(src):
-            out.append(src)
+            out.extend(_object_glob(src, conn_id) if glob.has_magic(src.partition("://")[2]) else [src])
         elif glob.has_magic(src):
             matched = sorted(glob.glob(src))
             if not matched:
@@ -61,6 +64,16 @@ def expand_sources(sources: str | Iterable[str] | None) -> list[str]:
                 raise FileNotFoundError(f"input file not found: {src!r}")
             out.append(src)
     return out
+
+
+def _object_glob(uri: str, conn_id: str | None) -> list[str]:
+    """The files (not folders) an object-store glob matches, as URIs of the same store, sorted."""
+    path = object_path(uri, conn_id)
+    found = path.fs.glob(path.path, detail=True)
+    matched = sorted(path.fs.unstrip_protocol(name) for name, info in found.items() if info.get("type") == "file")
+    if not matched:
+        raise FileNotFoundError(f"no file matches {uri!r}")
+    return matched
 
 
 #: extras of this package that bring a scheme's file system, named in the error when it is missing

@@ -69,6 +69,28 @@ def test_s3_read_and_write_through_the_aws_connection(s3_server, tmp_path):
     assert s3_server.get_object(Bucket="exports", Key="out/rows.csv")["Body"].read() == CSV.encode()
 
 
+def test_file_uri_globs_expand_to_file_uris(tmp_path):
+    for name in ("b.csv", "a.csv", "c.txt"):
+        (tmp_path / name).write_text(CSV, newline="")
+    (tmp_path / "d.csv").mkdir()  # a folder that matches is not a file
+    pattern = tmp_path.as_uri() + "/*.csv"
+    assert storage.expand_sources(pattern) == [(tmp_path / "a.csv").as_uri(), (tmp_path / "b.csv").as_uri()]
+    with pytest.raises(FileNotFoundError, match=r"no file matches 'file://.*/\*\.json'"):
+        storage.expand_sources(tmp_path.as_uri() + "/*.json")
+
+
+def test_s3_globs_list_the_bucket_through_the_aws_connection(s3_server):
+    s3_server.create_bucket(Bucket="exports")
+    for key in ("in/2026-11-21/b.csv", "in/2026-11-21/a.csv", "in/2026-11-21/x.txt", "in/2026-11-22/a.csv"):
+        s3_server.put_object(Bucket="exports", Key=key, Body=CSV.encode())
+    assert storage.expand_sources(["s3://exports/in/2026-11-21/*.csv", "s3://exports/in/*/a.csv"], "aws_default") == [
+        "s3://exports/in/2026-11-21/a.csv", "s3://exports/in/2026-11-21/b.csv",
+        "s3://exports/in/2026-11-21/a.csv", "s3://exports/in/2026-11-22/a.csv"]
+    assert storage.expand_sources("s3://exports/in/none.csv") == ["s3://exports/in/none.csv"]  # no request
+    with pytest.raises(FileNotFoundError, match=r"no file matches 's3://exports/out/\*\.csv'"):
+        storage.expand_sources("s3://exports/out/*.csv", "aws_default")
+
+
 def test_s3_missing_object_is_file_not_found(s3_server):
     s3_server.create_bucket(Bucket="exports")
     with pytest.raises(FileNotFoundError):

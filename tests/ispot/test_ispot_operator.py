@@ -97,6 +97,24 @@ def test_csv_from_s3_is_streamed_through_the_aws_connection(sandbox, s3_server, 
     assert op._lineage_inputs == ["s3://exports/ispot/2026-11-20.csv"]
 
 
+def test_s3_glob_source_reads_every_matching_object_in_order(sandbox, s3_server, at):
+    s3 = s3_server
+    s3.create_bucket(Bucket="exports")
+    for key, n in (("web/2026-11-20/b.csv", 7), ("web/2026-11-20/a.csv", 5), ("web/2026-11-20/notes.txt", 0),
+                   ("web/2026-11-20/deeper/c.csv", 9), ("web/2026-11-21/a.csv", 11)):
+        s3.put_object(Bucket="exports", Key=key, Body=csv_text(rows(n), DOC_HEADER).encode() if n else b"x")
+    op, summary = run(source="s3://exports/web/2026-11-20/*.csv")
+    assert op._lineage_inputs == ["s3://exports/web/2026-11-20/a.csv", "s3://exports/web/2026-11-20/b.csv"]
+    assert summary["rows"] == 12 and [s["rows"] for s in summary["sources"]] == [5, 7]
+
+
+def test_s3_glob_matching_nothing_fails_before_any_request(sandbox, s3_server, at):
+    s3_server.create_bucket(Bucket="exports")
+    with pytest.raises(AdtechValidationError, match=r"no file matches 's3://exports/web/\*\.csv'"):
+        run(source="s3://exports/web/*.csv")
+    assert sandbox.journal.entries("ispot.*") == []
+
+
 def test_bad_input_uploads_nothing_and_names_every_problem(sandbox, tmp_path, at):
     recs = rows(5)
     recs[1]["ip"] = "1.2.3.4.5"
