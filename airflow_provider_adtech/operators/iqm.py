@@ -11,7 +11,8 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_adtech.exceptions import AdtechValidationError
 from airflow_provider_adtech.formats.errors import ValidationFailed
 from airflow_provider_adtech.formats.iqm import ACTIONS, ALL_PARAMS, check_action_at_parse
-from airflow_provider_adtech.formats.iqm.schema import BUDGET_REQUEST_KEYS, LIST_ID_KEYS
+from airflow_provider_adtech.formats.iqm.actions import request_summary
+from airflow_provider_adtech.formats.iqm.schema import LIST_ID_KEYS
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -230,48 +231,35 @@ class IqmCampaignOperator(BaseOperator):
             return hook.get_campaign_start(v.get("campaign_id"), v["filters"])
         if action == "count_by_status":
             return hook.count_campaigns_by_status(v["filters"])
+        return self._write(request_summary(action, v), self._send(hook, action, v))
+
+    def _send(self, hook: IqmHook, action: str, v: dict[str, Any]) -> Any:
         if action == "update_name":
-            request = {"campaignId": v["campaign_id"], "campaignName": v["campaign_name"]}
-            return self._write(request, hook.update_campaign_name(v["campaign_id"], v["campaign_name"]))
+            return hook.update_campaign_name(v["campaign_id"], v["campaign_name"])
         if action == "update_end_date":
-            request = {"campaignIds": v["campaign_ids"], "endDate": v["end_time"]}
-            return self._write(request, hook.update_campaigns_end_date(
-                v["campaign_ids"], v["end_time"], allow_partial=self.allow_partial))
+            return hook.update_campaigns_end_date(v["campaign_ids"], v["end_time"],
+                                                  allow_partial=self.allow_partial)
         if action == "update_budget":
             amounts = {k: v[k] for k in ("total_budget", "daily_budget", "max_bid") if v.get(k) is not None}
-            request = {"campaignIds": v["campaign_ids"],
-                       "totalBudgetUpdateType": v["total_budget_update_type"],
-                       **{BUDGET_REQUEST_KEYS[k]: val for k, val in amounts.items()}}
-            return self._write(request, hook.update_campaigns_budget(
+            return hook.update_campaigns_budget(
                 v["campaign_ids"], total_budget_update_type=v["total_budget_update_type"],
-                allow_partial=self.allow_partial, **amounts))
+                allow_partial=self.allow_partial, **amounts)
         if action == "patch_campaign":
-            return self._write({"campaignId": v["campaign_id"], **v["fields"]},
-                               hook.patch_campaign(v["campaign_id"], v["fields"]))
+            return hook.patch_campaign(v["campaign_id"], v["fields"])
         if action == "create_insertion_order":
-            return self._write(v["fields"], hook.create_insertion_order(v["fields"]))
+            return hook.create_insertion_order(v["fields"])
         if action == "duplicate_insertion_order":
-            request = {"ioId": v["io_id"], "ioStartTime": v["start_time"], "ioEndTime": v["end_time"],
-                       "ioTimeZoneId": v["time_zone_id"]}
-            if v.get("campaign_ids"):
-                request["ioExistingCampaignIds"] = v["campaign_ids"]
-            return self._write(request, hook.duplicate_insertion_order(
+            return hook.duplicate_insertion_order(
                 v["io_id"], start_time=v["start_time"], end_time=v["end_time"],
-                time_zone_id=v["time_zone_id"],
-                campaign_ids=v.get("campaign_ids")))
+                time_zone_id=v["time_zone_id"], campaign_ids=v.get("campaign_ids"))
         if action == "delete_insertion_orders":
-            return self._write({"ioIdsList": v["io_ids"]}, hook.delete_insertion_orders(v["io_ids"]))
+            return hook.delete_insertion_orders(v["io_ids"])
         if action == "update_insertion_order":
-            return self._write({"ioId": v["io_id"], **v["fields"]},
-                               hook.update_insertion_order(v["io_id"], v["fields"]))
+            return hook.update_insertion_order(v["io_id"], v["fields"])
         if action == "update_io_end_date":
-            return self._write({"ioIdsList": v["io_ids"], "ioEndTime": v["end_time"]},
-                               hook.update_insertion_orders_end_date(v["io_ids"], v["end_time"]))
+            return hook.update_insertion_orders_end_date(v["io_ids"], v["end_time"])
         if action == "update_io_budget":
-            request = {"ioIdsList": v["io_ids"], "budget": v["budget"],
-                       "budgetUpdateType": v["budget_update_type"]}
-            return self._write(request, hook.update_insertion_orders_budget(
-                v["io_ids"], v["budget"], v["budget_update_type"]))
+            return hook.update_insertion_orders_budget(v["io_ids"], v["budget"], v["budget_update_type"])
         raise AssertionError(f"action {action} has no handler")  # the action table and this method disagree
 
     def _write(self, request: dict[str, Any], response: Any) -> dict[str, Any]:

@@ -137,3 +137,24 @@ def test_changes_file_syntax_error_names_line_and_char():
         read_changes('{"campaignId": 1, "maxBid": 2}\n{"campaignId": 2 "maxBid": 2}\n', "p.jsonl", now=NOW)
     (problem,) = err.value.problems
     assert (problem.line, problem.column, problem.rule) == (2, "char 18", "iqm.changes.json")
+
+
+def test_request_summary_names_every_write_action_under_the_guides_request_keys():
+    from airflow_provider_adtech.formats.iqm.actions import request_summary
+
+    v = {"campaign_id": 7, "campaign_ids": [7, 8], "campaign_name": "Spring", "end_time": 1_900_000_000,
+         "total_budget_update_type": "change", "total_budget": 100.0, "daily_budget": None, "max_bid": 2.5,
+         "fields": {"ioName": "Q4"}, "io_id": 3, "io_ids": [3, 4], "start_time": 1_800_000_000_000,
+         "time_zone_id": 29, "budget": 50.0, "budget_update_type": "change"}
+    writes = {name for name, spec in ACTIONS.items() if spec.kind == "write"} - {"apply_changes"}
+    summaries = {name: request_summary(name, v) for name in writes}
+    assert summaries["update_budget"] == {"campaignIds": [7, 8], "totalBudgetUpdateType": "change",
+                                          "totalBudget": 100.0, "maxBid": 2.5}  # no dailyBudget: not given
+    assert summaries["duplicate_insertion_order"] == {"ioId": 3, "ioStartTime": 1_800_000_000_000,
+                                                      "ioEndTime": 1_900_000_000, "ioTimeZoneId": 29,
+                                                      "ioExistingCampaignIds": [7, 8]}
+    assert summaries["update_io_budget"]["ioIdsList"] == [3, 4]
+    assert summaries["patch_campaign"] == {"campaignId": 7, "ioName": "Q4"}
+    for name in ("get_campaign", "list_campaigns", "apply_changes"):
+        with pytest.raises(ValueError, match="not a write action"):
+            request_summary(name, v)

@@ -116,3 +116,37 @@ def check_action_at_parse(action: Any, params: Mapping[str, Any], source: str = 
                                f"action {spec.name} does not use {name}; it would be ignored", source,
                                column=name))
     return out
+
+
+def request_summary(action: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What a write action asks of IQM, under the guide's request keys, for the task's summary
+    (``values`` as :func:`~airflow_provider_adtech.formats.iqm.validate_action` normalised them)."""
+    from airflow_provider_adtech.formats.iqm.schema import BUDGET_REQUEST_KEYS
+
+    v = values
+    if action == "update_name":
+        return {"campaignId": v["campaign_id"], "campaignName": v["campaign_name"]}
+    if action == "update_end_date":
+        return {"campaignIds": v["campaign_ids"], "endDate": v["end_time"]}
+    if action == "update_budget":
+        return {"campaignIds": v["campaign_ids"], "totalBudgetUpdateType": v["total_budget_update_type"],
+                **{key: v[name] for name, key in BUDGET_REQUEST_KEYS.items() if v.get(name) is not None}}
+    if action == "patch_campaign":
+        return {"campaignId": v["campaign_id"], **v["fields"]}
+    if action == "create_insertion_order":
+        return dict(v["fields"])
+    if action == "duplicate_insertion_order":
+        request = {"ioId": v["io_id"], "ioStartTime": v["start_time"], "ioEndTime": v["end_time"],
+                   "ioTimeZoneId": v["time_zone_id"]}
+        if v.get("campaign_ids"):
+            request["ioExistingCampaignIds"] = v["campaign_ids"]
+        return request
+    if action == "delete_insertion_orders":
+        return {"ioIdsList": v["io_ids"]}
+    if action == "update_insertion_order":
+        return {"ioId": v["io_id"], **v["fields"]}
+    if action == "update_io_end_date":
+        return {"ioIdsList": v["io_ids"], "ioEndTime": v["end_time"]}
+    if action == "update_io_budget":
+        return {"ioIdsList": v["io_ids"], "budget": v["budget"], "budgetUpdateType": v["budget_update_type"]}
+    raise ValueError(f"action {action!r} is not a write action")
