@@ -156,7 +156,7 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
             raise AdtechValidationError(f"BidSwitch report of task {self.task_id!r}: {exc}; nothing was sent",
                                         [problem]) from None
 
-        from airflow_provider_adtech.formats.bidswitch import relation_notes, summarize
+        from airflow_provider_adtech.formats.bidswitch import relation_notes, summarize, totals
 
         info["notes"].extend(relation_notes(payload))
         for note in info["notes"]:
@@ -169,7 +169,7 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
             "input": info["input"],
             "report_dates": info["dates"],
             "reports": reports,
-            "totals": _totals(reports),
+            "totals": totals(reports),
             "notes": info["notes"],
             "dry_run": dry_run,
             "uploaded": False,
@@ -228,7 +228,7 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
             inp: dict[str, Any] = {"kind": "rows", "records": len(records)}
             where = "rows"
         else:
-            from airflow_provider_adtech.utils.storage import expand_sources, open_text
+            from airflow_provider_adtech.utils.storage import display_name, expand_sources, open_text
 
             sources = expand_sources(self.source, self.aws_conn_id)
             rows = []
@@ -238,7 +238,7 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
                                               conversions=conv)
             self._lineage_inputs = list(sources)
             inp = {"kind": "csv", "sources": sources}
-            where = ", ".join(os.path.basename(s) for s in sources)
+            where = ", ".join(display_name(s) for s in sources)
         notes.extend(conv.notes())
         built = fmt.build_upload(rows, report_dates=dates, timezone=self.timezone, currency=self.currency,
                                  seat=self.seat or None, granularity=self.granularity, zero_fill=zero_fill,
@@ -286,19 +286,3 @@ class BidSwitchDiscrepancyOperator(LineageMixin, BaseOperator):
                                             exc.lineno, str(exc.colno))],
                                    what=f"BidSwitch report {where}") from None
         return payload, where
-
-
-def _totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"reports": len(reports), "days": 0, "rows": 0, "imps": 0, "cost": 0.0,
-                           "bids": None, "timeouts": None}
-    for rep in reports:
-        for tot in rep["days"].values():
-            out["days"] += 1
-            out["rows"] += tot["rows"]
-            out["imps"] += tot["imps"]
-            out["cost"] += tot["cost"]
-            for name in ("bids", "timeouts"):
-                if tot[name] is not None:
-                    out[name] = (out[name] or 0) + tot[name]
-    out["cost"] = round(out["cost"], 6)
-    return out

@@ -65,6 +65,20 @@ def test_document_zero_report_is_daily_with_zero_totals():
     assert day == {"rows": 1, "granularity": "daily", "imps": 0, "cost": 0.0, "bids": None, "timeouts": None}
 
 
+@pytest.mark.parametrize("name", DOC_EXAMPLES)
+def test_document_example_totals_add_up_every_report_day(name):
+    payload = load(name)
+    reports = fmt.summarize(payload)
+    total = fmt.totals(reports)
+    days = [d for rep in reports for d in rep["days"].values()]
+    assert total["reports"] == len(payload["reports"]) and total["days"] == len(days)
+    assert total["rows"] == sum(len(rows) for rep in payload["reports"] for rows in rep["data"].values())
+    assert total["imps"] == sum(d["imps"] for d in days)
+    assert total["cost"] == pytest.approx(sum(d["cost"] for d in days))
+    with_bids = [d["bids"] for d in days if d["bids"] is not None]
+    assert total["bids"] == (sum(with_bids) if with_bids else None)
+
+
 # --------------------------------------------------------------------------- bad inputs (issue list)
 def test_unknown_timezone_is_rejected_with_its_path(minimal):
     """Document: timezone, "the valid options being those in the pytz.all_timezones list"."""

@@ -73,7 +73,7 @@ from airflow_provider_adtech.formats.bidswitch.schema import (
     check_hour,
     check_timezone,
 )
-from airflow_provider_adtech.formats.bidswitch.summary import describe_report, summarize, upload_to_rows
+from airflow_provider_adtech.formats.bidswitch.summary import describe_report, summarize, totals, upload_to_rows
 from airflow_provider_adtech.formats.errors import Problem, ProblemCollector, ValidationFailed
 
 __all__ = [
@@ -82,6 +82,6 @@ __all__ = [
     "DataRow", "Report", "DiscrepancyUpload", "ReportRow", "BuildResult", "Conversions",
     "check_currency", "check_date", "check_hour", "check_timezone", "cost_without_imps", "relation_notes",
     "relation_problems", "json_path", "report_problems", "validate_upload", "rows_from_records", "rows_from_csv",
-    "build_upload", "apply_report_dates", "parse_report_dates", "upload_to_rows", "describe_report", "summarize",
+    "build_upload", "apply_report_dates", "parse_report_dates", "upload_to_rows", "describe_report", "summarize", "totals",
     "Problem", "ProblemCollector", "ValidationFailed",
 ]

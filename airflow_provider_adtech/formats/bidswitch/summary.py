@@ -51,3 +51,21 @@ def summarize(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         out.append({"index": i, "seat": rep.get("seat"), "timezone": rep["timezone"],
                     "currency": rep["currency"], "days": days})
     return out
+
+
+def totals(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals of the whole upload over :func:`summarize`'s reports: reports, report days, rows,
+    imps, cost, and bids and timeouts where any report carries them (else None)."""
+    out: dict[str, Any] = {"reports": len(reports), "days": 0, "rows": 0, "imps": 0, "cost": 0.0,
+                           "bids": None, "timeouts": None}
+    for rep in reports:
+        for tot in rep["days"].values():
+            out["days"] += 1
+            out["rows"] += tot["rows"]
+            out["imps"] += tot["imps"]
+            out["cost"] += tot["cost"]
+            for name in ("bids", "timeouts"):
+                if tot[name] is not None:
+                    out[name] = (out[name] or 0) + tot[name]
+    out["cost"] = round(out["cost"], 6)
+    return out
